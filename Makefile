@@ -1,0 +1,39 @@
+# The README's commands. `make run` serves the site; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+HOST   ?= 127.0.0.1
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard lms/translations/*/LC_MESSAGES/messages.po))
+
+.PHONY: run test install lint translations
+
+run: $(VENV)/.installed $(CATALOGS)
+	$(BIN)/lms db upgrade
+	$(BIN)/lms demo
+	$(BIN)/lms run --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed-test $(CATALOGS)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o lms/translations/messages.pot lms
+	$(BIN)/pybabel update -N -i lms/translations/messages.pot -d lms/translations
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check lms tests

@@ -1,0 +1,1 @@
+"""Accounts, roles, login sessions and the permission guards other packages use."""

@@ -1,0 +1,197 @@
+"""Accounts, scoped roles, server-side login sessions and login throttling."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.auth.idcard import mask_id_number
+from lms.db import Base, UTCDateTime, str_enum, utcnow
+from lms.orgs.models import Organisation, OrgKind, TitleSeries
+
+
+class Role(enum.StrEnum):
+    learner = "learner"
+    provider = "provider"
+    exam_admin = "exam_admin"
+    unit_reviewer = "unit_reviewer"
+    department_reviewer = "department_reviewer"
+    district_reviewer = "district_reviewer"
+    city_admin = "city_admin"
+
+    @property
+    def label(self) -> str:
+        return str(ROLE_LABELS[self])
+
+    @property
+    def scope_kind(self) -> OrgKind | None:
+        """The kind of organisation this role is scoped to, or None for an unscoped role."""
+        return ROLE_SCOPES.get(self)
+
+
+ROLE_LABELS = {
+    Role.learner: _l("专业技术人员"),
+    Role.provider: _l("培训机构管理员"),
+    Role.exam_admin: _l("题库管理员"),
+    Role.unit_reviewer: _l("单位审核员"),
+    Role.department_reviewer: _l("主管部门审核员"),
+    Role.district_reviewer: _l("区市人社局审核员"),
+    Role.city_admin: _l("市人社局管理员"),
+}
+
+ROLE_SCOPES = {
+    Role.provider: OrgKind.provider,
+    Role.unit_reviewer: OrgKind.unit,
+    Role.department_reviewer: OrgKind.department,
+    Role.district_reviewer: OrgKind.district,
+}
+
+
+class AccountState(enum.StrEnum):
+    #: Self-registered, waiting for the unit's reviewer.
+    pending = "pending"
+    active = "active"
+    #: Registration refused by the unit, or account switched off by an admin.
+    disabled = "disabled"
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: 18-character resident ID number, upper-case X; the login name.
+    id_number: Mapped[str] = mapped_column(sa.String(18), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(50))
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    #: Set when someone else chose the password (admin, import): it must be changed at login.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[AccountState] = mapped_column(
+        str_enum(AccountState, "account_state"), default=AccountState.pending
+    )
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    title_series_id: Mapped[int | None] = mapped_column(sa.ForeignKey("title_series.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    activated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    unit: Mapped[Organisation | None] = relationship(foreign_keys=[unit_id])
+    title_series: Mapped[TitleSeries | None] = relationship()
+    roles: Mapped[list[RoleAssignment]] = relationship(
+        back_populates="user",
+        foreign_keys="RoleAssignment.user_id",
+        cascade="all, delete-orphan",
+        order_by="RoleAssignment.id",
+    )
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.masked_id_number}>"
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses to log in inactive users
+        return self.state is AccountState.active
+
+    def has_role(self, role: Role, org: Organisation | None = None) -> bool:
+        """Whether the user holds ``role`` (scoped to ``org`` when one is given)."""
+        return any(
+            a.role is role and (org is None or a.org_id == org.id) for a in self.roles
+        )
+
+    def scopes(self, role: Role) -> list[Organisation]:
+        """The organisations the user holds ``role`` for."""
+        return [a.org for a in self.roles if a.role is role and a.org is not None]
+
+    @property
+    def is_city_admin(self) -> bool:
+        return self.has_role(Role.city_admin)
+
+    def can_manage_unit(self, unit: Organisation | None) -> bool:
+        """Activate, import and list the staff of ``unit``: its reviewer, or a city admin."""
+        if unit is None:
+            return False
+        return self.is_city_admin or self.has_role(Role.unit_reviewer, unit)
+
+    @property
+    def managed_units(self) -> list[Organisation]:
+        return self.scopes(Role.unit_reviewer)
+
+
+class RoleAssignment(Base):
+    """A role a user holds, with the organisation it is scoped to for scoped roles."""
+
+    __tablename__ = "role_assignments"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "role", "org_id"),
+        # NULLs are distinct in unique constraints: unscoped roles need their own index.
+        sa.Index(
+            "uq_role_assignments_unscoped",
+            "user_id",
+            "role",
+            unique=True,
+            sqlite_where=sa.text("org_id IS NULL"),
+            postgresql_where=sa.text("org_id IS NULL"),
+        ),
+        sa.CheckConstraint(
+            "(role IN ('provider', 'unit_reviewer', 'department_reviewer', 'district_reviewer'))"
+            " = (org_id IS NOT NULL)",
+            name="scoped_roles_have_org",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
+    org_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"))
+    granted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="roles", foreign_keys=[user_id])
+    org: Mapped[Organisation | None] = relationship()
+
+    @property
+    def label(self) -> str:
+        return f"{self.role.label} · {self.org.name}" if self.org else self.role.label
+
+
+class LoginSession(Base):
+    """One login on one device. Logging out ends it; the cookie alone is then worthless."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: SHA-256 of the random token kept in the signed session cookie.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    client_address: Mapped[str | None] = mapped_column(sa.String(45))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(200))
+
+    user: Mapped[User] = relationship()
+
+
+class LoginThrottle(Base):
+    """Recent failed logins for one account or one client address."""
+
+    __tablename__ = "login_throttles"
+
+    #: "account:<id number>" or "address:<ip>".
+    key: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: No attempt for this key is checked before this moment.
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.CheckConstraint("failures >= 0", name="failures_not_negative"),)

@@ -1,0 +1,117 @@
+"""Logging in, registering and passwords. Services flush; the caller commits."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from lms.auth import throttle
+from lms.auth.models import AccountState, Role, RoleAssignment, User
+from lms.auth.passwords import check_strength, dummy_verify, hash_password, verify_password
+from lms.extensions import db
+from lms.orgs.models import Organisation, OrgKind, TitleSeries
+
+logger = logging.getLogger(__name__)
+
+
+class LoginRefused(Exception):
+    """The login did not succeed; str() is the message to show."""
+
+
+class WrongPassword(ValueError):
+    """The current password given does not match."""
+
+
+class DuplicateIdNumber(ValueError):
+    """An account with this ID number exists already."""
+
+
+def user_by_id_number(id_number: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.id_number == id_number.strip().upper()))
+
+
+def authenticate(id_number: str, password: str, client_address: str | None) -> User:
+    """Check the credentials under the throttle; return the user or raise :class:`LoginRefused`.
+
+    Failures are flushed to the throttle table and must be committed by the caller even
+    though the login failed.
+    """
+    keys = (throttle.account_key(id_number), throttle.address_key(client_address))
+    block = throttle.current_block(*keys)
+    if block is not None:
+        if block.locked:
+            minutes = (block.seconds_left + 59) // 60
+            raise LoginRefused(
+                _("密码错误次数过多，登录已被锁定，请 %(m)d 分钟后再试。", m=minutes)
+            )
+        raise LoginRefused(_("尝试过于频繁，请 %(s)d 秒后再试。", s=block.seconds_left))
+
+    user = user_by_id_number(id_number)
+    if user is None:
+        dummy_verify(password)
+        ok = False
+    else:
+        ok = verify_password(user.password_hash, password)
+    if not ok:
+        throttle.record_failure(*keys)
+        raise LoginRefused(_("身份证号或密码不正确。"))
+    if user.state is AccountState.pending:
+        raise LoginRefused(_("账号尚未激活，请等待所在单位审核。"))
+    if user.state is AccountState.disabled:
+        raise LoginRefused(_("账号已停用，如有疑问请联系所在单位。"))
+    throttle.clear(keys[0])
+    return user
+
+
+@dataclass(frozen=True)
+class Registration:
+    id_number: str
+    name: str
+    phone: str
+    unit: Organisation
+    password: str
+    title_series: TitleSeries | None = None
+
+
+def register_learner(form: Registration) -> User:
+    """Create a pending learner account for the unit's reviewer to activate."""
+    if form.unit.kind is not OrgKind.unit:
+        raise ValueError("learners register with an employer unit")
+    check_strength(form.password, form.id_number)
+    user = User(
+        id_number=form.id_number,
+        name=form.name,
+        phone=form.phone,
+        unit=form.unit,
+        title_series=form.title_series,
+        password_hash=hash_password(form.password),
+        state=AccountState.pending,
+    )
+    user.roles.append(RoleAssignment(role=Role.learner))
+    add_user(user)
+    logger.info("learner registered for unit %s", form.unit.id)
+    return user
+
+
+def add_user(user: User) -> None:
+    """Insert ``user``, turning a clash on the ID number into :class:`DuplicateIdNumber`."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except sa.exc.IntegrityError:
+        raise DuplicateIdNumber(user.id_number) from None
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Replace the user's password after checking the current one."""
+    if not verify_password(user.password_hash, current):
+        raise WrongPassword(_("当前密码不正确。"))
+    if current == new:
+        raise ValueError(_("新密码不能与当前密码相同。"))
+    check_strength(new, user.id_number)
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    db.session.flush()

@@ -1,0 +1,139 @@
+"""Login, logout, self-registration, password change and the user's own account page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from lms.auth import services, sessions
+from lms.auth.forms import ChangePasswordForm, LoginForm, RegisterForm
+from lms.auth.guards import actor
+from lms.extensions import db
+from lms.forms import ActionForm
+from lms.orgs.services import get_title_series, get_unit, title_series_choices, unit_choices
+from lms.urls import safe_next
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(
+                form.id_number.data, form.password.data, request.remote_addr
+            )
+        except services.LoginRefused as refused:
+            db.session.commit()  # keep the failure count
+            flash(str(refused), "error")
+        else:
+            session.clear()
+            sessions.start(user)
+            login_user(user)
+            db.session.commit()
+            if user.must_change_password:
+                return redirect(url_for("auth.change_password"))
+            return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Response:
+    ActionForm().validate_on_submit()  # CSRFProtect has already checked the token
+    sessions.end_current()
+    logout_user()
+    db.session.commit()
+    flash(_("您已安全退出。"), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/logout-everywhere", methods=["POST"])
+@login_required
+def logout_everywhere() -> Response:
+    count = sessions.end_all(actor())
+    logout_user()
+    session.clear()
+    db.session.commit()
+    flash(_("已在全部 %(n)d 个设备上退出登录。", n=count), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> str | Response:
+    form = RegisterForm()
+    form.unit_id.choices = unit_choices()
+    form.title_series_id.choices = [(0, _("（暂无）"))] + title_series_choices()
+    if form.validate_on_submit():
+        registration = services.Registration(
+            id_number=form.id_number.data,
+            name=form.name.data.strip(),
+            phone=form.phone.data,
+            unit=get_unit(form.unit_id.data),
+            title_series=get_title_series(form.title_series_id.data),
+            password=form.password.data,
+        )
+        try:
+            services.register_learner(registration)
+        except services.DuplicateIdNumber:
+            form.id_number.errors.append(_("该身份证号已注册，请直接登录；忘记密码请联系所在单位。"))
+        else:
+            db.session.commit()
+            flash(_("注册成功。请等待所在单位审核激活后登录。"), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> str | Response:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = actor()
+        try:
+            services.change_password(user, form.current.data, form.password.data)
+        except services.WrongPassword as exc:
+            form.current.errors.append(str(exc))
+        except ValueError as exc:
+            form.password.errors.append(str(exc))
+        else:
+            sessions.end_all(user, keep=sessions.current())
+            db.session.commit()
+            flash(_("密码已修改，其他设备上的登录已退出。"), "success")
+            return redirect(url_for("main.home"))
+    return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/account")
+@login_required
+def account() -> str:
+    user = actor()
+    return render_template(
+        "auth/account.html",
+        user=user,
+        open_sessions=sessions.open_sessions(user),
+        this_session=sessions.current(),
+        form=ActionForm(),
+    )
+
+
+#: Pages a user who must change a password set by someone else may still reach.
+_ALLOWED_BEFORE_PASSWORD_CHANGE = {
+    "auth.change_password", "auth.logout", "static", "main.language", "main.health",
+}
+
+
+@bp.before_app_request
+def require_own_password() -> Response | None:
+    """Send a user whose password was set by someone else to change it first."""
+    if (
+        current_user.is_authenticated
+        and current_user.must_change_password
+        and request.endpoint not in _ALLOWED_BEFORE_PASSWORD_CHANGE
+    ):
+        return redirect(url_for("auth.change_password"))
+    return None

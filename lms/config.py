@@ -1,0 +1,103 @@
+"""Configuration: defaults that run with nothing installed, overridden by ``LMS_*`` variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """The environment asks for something the app cannot run with."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"LMS_{name}", default)
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"LMS_{name} must be an integer, got {raw!r}") from exc
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _dev_secret_key(instance_path: Path) -> str:
+    """A random key kept in the instance folder, so sessions survive restarts in development."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(secrets.token_hex(32))
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    return path.read_text().strip()
+
+
+def load(instance_path: Path) -> dict[str, Any]:
+    """Build the app's configuration from the environment."""
+    production = _env("ENV", "development") == "production"
+    secret_key = _env("SECRET_KEY")
+    if not secret_key:
+        if production:
+            raise ConfigError(
+                "LMS_SECRET_KEY is not set. In production the secret key must come from the "
+                "environment, e.g. LMS_SECRET_KEY=$(python -c 'import secrets; "
+                "print(secrets.token_hex(32))')"
+            )
+        secret_key = _dev_secret_key(instance_path)
+
+    database_url = _env("DATABASE_URL") or f"sqlite:///{instance_path / 'lms.sqlite3'}"
+    media_root = Path(_env("MEDIA_ROOT") or PROJECT_ROOT / "media").resolve()
+
+    return {
+        "LMS_PRODUCTION": production,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MEDIA_ROOT": media_root,
+        # Form posts and sheet uploads; video uploads stream through their own endpoint.
+        "MAX_CONTENT_LENGTH": _env_int("MAX_FORM_BYTES", 10 * 1024 * 1024),
+        "MAX_FORM_MEMORY_SIZE": 2 * 1024 * 1024,
+        # Sessions: server-side rows (see auth.sessions) behind a signed cookie.
+        "SESSION_COOKIE_NAME": "lms_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _env_bool("SECURE_COOKIES", production),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_env_int("SESSION_MAX_HOURS", 12)),
+        "SESSION_IDLE_MINUTES": _env_int("SESSION_IDLE_MINUTES", 120),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": _env_bool("SECURE_COOKIES", production),
+        "WTF_CSRF_TIME_LIMIT": 4 * 3600,
+        # Passwords: scrypt for what people choose; generated one-time passwords carry ~60 bits
+        # of entropy and are replaced at first login, so a cheap setting is enough for them and
+        # lets a unit import thousands of staff in seconds.
+        "PASSWORD_HASH_METHOD": _env("PASSWORD_HASH_METHOD", "scrypt"),
+        "ONE_TIME_PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+        # Login throttling: per account and per client address.
+        "LOGIN_ACCOUNT_SLOW_AFTER": _env_int("LOGIN_ACCOUNT_SLOW_AFTER", 3),
+        "LOGIN_ACCOUNT_LOCK_AFTER": _env_int("LOGIN_ACCOUNT_LOCK_AFTER", 5),
+        "LOGIN_ADDRESS_SLOW_AFTER": _env_int("LOGIN_ADDRESS_SLOW_AFTER", 10),
+        "LOGIN_ADDRESS_LOCK_AFTER": _env_int("LOGIN_ADDRESS_LOCK_AFTER", 30),
+        "LOGIN_LOCK_MINUTES": _env_int("LOGIN_LOCK_MINUTES", 15),
+        # Behind nginx: how many proxies set X-Forwarded-For in front of the app.
+        "PROXY_COUNT": _env_int("PROXY_COUNT", 0),
+        "STAFF_IMPORT_MAX_ROWS": _env_int("STAFF_IMPORT_MAX_ROWS", 5000),
+        "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "LANGUAGES": {"zh_Hans_CN": "简体中文", "en": "English"},
+    }

@@ -1,0 +1,3 @@
+"""Courses: catalog, videos, upload → probe → transcode, streaming and verified watching.
+
+Built from issue 3 on."""

@@ -1,0 +1,49 @@
+"""Friendly error pages: a person sees what happened and what to do, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from lms.extensions import db
+
+logger = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: (_l("请求无效"), _l("提交的内容无法处理，请返回上一页重试。")),
+    403: (_l("没有权限"), _l("您没有访问此页面的权限。如需开通，请联系所在单位或市人社局。")),
+    404: (_l("页面不存在"), _l("您访问的页面不存在或已被删除。")),
+    405: (_l("请求方式不正确"), _l("请通过页面上的按钮操作。")),
+    413: (_l("文件过大"), _l("上传的内容超过了允许的大小，请压缩或拆分后再试。")),
+    500: (_l("系统出错"), _l("服务器处理时出现了问题，我们已记录下来。请稍后再试。")),
+}
+CSRF_MESSAGE = (_l("页面已过期"), _l("页面停留时间过长或表单已失效，请刷新页面后重新提交。"))
+
+
+def _render(code: int, title: object, message: object) -> tuple[object, int]:
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return jsonify(error=str(title), message=str(message)), code
+    return render_template("error.html", code=code, title=title, message=message), code
+
+
+def register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[object, int]:
+        return _render(400, *CSRF_MESSAGE)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> object:
+        code = error.code or 500
+        if code not in MESSAGES:
+            return error
+        return _render(code, *MESSAGES[code])
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error: InternalServerError) -> tuple[object, int]:
+        db.session.rollback()
+        logger.error("unhandled error on %s", request.path, exc_info=error.original_exception)
+        return _render(500, *MESSAGES[500])

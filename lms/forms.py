@@ -1,0 +1,31 @@
+"""Form pieces shared by every package."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, ValidationError
+
+from lms.auth.idcard import InvalidIdNumber, normalize_id_number
+
+PHONE = re.compile(r"^1[3-9]\d{9}$")
+
+
+class ActionForm(FlaskForm):
+    """A form with no fields: a POST button protected by its CSRF token."""
+
+
+def id_number_field(form: FlaskForm, field: Field) -> None:
+    """Validate and normalise a resident ID number in place."""
+    try:
+        field.data = normalize_id_number(field.data or "")
+    except InvalidIdNumber as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def phone_field(form: FlaskForm, field: Field) -> None:
+    field.data = (field.data or "").strip().replace(" ", "").replace("-", "")
+    if not PHONE.match(field.data):
+        raise ValidationError(_l("请输入 11 位手机号码。"))

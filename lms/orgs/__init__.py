@@ -1,0 +1,1 @@
+"""Organisations: districts, supervising departments, employer units and training providers."""

@@ -1,0 +1,83 @@
+"""Looking up and creating organisations."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from lms.extensions import db
+from lms.orgs.models import Organisation, OrgKind, TitleSeries
+
+
+class DuplicateOrganisation(ValueError):
+    """An organisation of this kind and name, or with this code, exists already."""
+
+
+def organisations(kind: OrgKind | None = None) -> list[Organisation]:
+    query = sa.select(Organisation).order_by(Organisation.kind, Organisation.name)
+    if kind is not None:
+        query = query.where(Organisation.kind == kind)
+    return list(db.session.scalars(query))
+
+
+def get_org(org_id: int | None, kind: OrgKind | None = None) -> Organisation | None:
+    org = db.session.get(Organisation, org_id) if org_id else None
+    if org is not None and kind is not None and org.kind is not kind:
+        return None
+    return org
+
+
+def get_unit(unit_id: int | None) -> Organisation | None:
+    return get_org(unit_id, OrgKind.unit)
+
+
+def get_title_series(series_id: int | None) -> TitleSeries | None:
+    return db.session.get(TitleSeries, series_id) if series_id else None
+
+
+def title_series_by_name() -> dict[str, TitleSeries]:
+    return {s.name: s for s in db.session.scalars(sa.select(TitleSeries))}
+
+
+def unit_choices() -> dict[str, list[tuple[int, str]]]:
+    """Units grouped by district, for a select box with option groups."""
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for unit in organisations(OrgKind.unit):
+        district = unit.district.name if unit.district else _("市直")
+        groups.setdefault(district, []).append((unit.id, unit.name))
+    return dict(sorted(groups.items()))
+
+
+def org_choices(kind: OrgKind) -> list[tuple[int, str]]:
+    return [(org.id, org.name) for org in organisations(kind)]
+
+
+def title_series_choices() -> list[tuple[int, str]]:
+    rows = db.session.scalars(sa.select(TitleSeries).order_by(TitleSeries.position))
+    return [(s.id, s.name) for s in rows]
+
+
+def create_organisation(
+    kind: OrgKind,
+    name: str,
+    code: str | None = None,
+    district: Organisation | None = None,
+    department: Organisation | None = None,
+) -> Organisation:
+    """Add an organisation; a unit needs its district and supervising department."""
+    if kind is OrgKind.unit and (district is None or department is None):
+        raise ValueError(_("单位须选择所在区市和主管部门。"))
+    if district is not None and district.kind is not OrgKind.district:
+        raise ValueError("district must be a district")
+    if department is not None and department.kind is not OrgKind.department:
+        raise ValueError("department must be a department")
+    org = Organisation(
+        kind=kind, name=name.strip(), code=(code or "").strip() or None,
+        district=district, department=department,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(org)
+    except sa.exc.IntegrityError:
+        raise DuplicateOrganisation(_("同类机构中已有该名称，或该代码已被使用。")) from None
+    return org

@@ -1,0 +1,45 @@
+"""City admins keep the list of organisations."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from lms.auth.guards import require_role
+from lms.auth.models import Role
+from lms.extensions import db
+from lms.orgs import services
+from lms.orgs.forms import OrganisationForm
+from lms.orgs.models import OrgKind
+
+bp = Blueprint("orgs", __name__, template_folder="templates", url_prefix="/orgs")
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required
+def index() -> str | Response:
+    require_role(Role.city_admin)
+    form = OrganisationForm()
+    none = [(0, _("（无）"))]
+    form.district_id.choices = none + services.org_choices(OrgKind.district)
+    form.department_id.choices = none + services.org_choices(OrgKind.department)
+    if form.validate_on_submit():
+        try:
+            org = services.create_organisation(
+                form.kind_value,
+                form.name.data,
+                form.code.data,
+                district=services.get_org(form.district_id.data, OrgKind.district),
+                department=services.get_org(form.department_id.data, OrgKind.department),
+            )
+        except ValueError as exc:
+            form.name.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("已添加%(kind)s：%(name)s", kind=org.kind_label, name=org.name), "success")
+            return redirect(url_for("orgs.index"))
+    return render_template(
+        "orgs/index.html", form=form, organisations=services.organisations(), OrgKind=OrgKind
+    )

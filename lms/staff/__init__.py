@@ -1,0 +1,1 @@
+"""Managing people: a unit's roster and activations, bulk import, staff accounts and roles."""

@@ -1,0 +1,39 @@
+"""Forms for managing people."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from lms.auth.models import ROLE_LABELS, Role
+from lms.forms import id_number_field, phone_field
+
+
+class ImportForm(FlaskForm):
+    sheet = FileField(
+        _l("人员名单（.xlsx 或 .csv）"), validators=[FileRequired(_l("请选择文件。"))]
+    )
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("角色"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
+    org_id = SelectField(_l("所属机构"), coerce=int)
+
+    @property
+    def role_value(self) -> Role:
+        return Role(self.role.data)
+
+
+class StaffAccountForm(RoleForm):
+    id_number = StringField(
+        _l("身份证号"), validators=[DataRequired(_l("请输入身份证号。")), id_number_field]
+    )
+    name = StringField(
+        _l("姓名"),
+        validators=[DataRequired(_l("请输入姓名。")), Length(max=50, message=_l("姓名过长。"))],
+    )
+    phone = StringField(_l("手机号"), validators=[Optional(), phone_field])
+    unit_id = SelectField(_l("工作单位"), coerce=int)

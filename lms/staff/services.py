@@ -1,0 +1,185 @@
+"""Activating learners, creating staff accounts, granting roles. Every function checks first."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from lms.auth import sessions
+from lms.auth.guards import require
+from lms.auth.models import AccountState, Role, RoleAssignment, User
+from lms.auth.passwords import generate_password, hash_one_time_password
+from lms.auth.services import add_user
+from lms.db import utcnow
+from lms.extensions import db
+from lms.orgs.models import Organisation, OrgKind
+
+logger = logging.getLogger(__name__)
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[User]
+    page: int
+    pages: int
+    total: int
+
+
+def roster(unit: Organisation, state: AccountState, page: int = 1, search: str = "") -> Page:
+    """A page of the unit's people in ``state``, newest first."""
+    query = sa.select(User).where(User.unit_id == unit.id, User.state == state)
+    if search:
+        query = query.where(User.name.contains(search.strip(), autoescape=True))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
+    page = min(max(page, 1), pages)
+    items = db.session.scalars(
+        query.order_by(User.created_at.desc(), User.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    )
+    return Page(list(items), page, pages, total)
+
+
+def activate(actor: User, user: User) -> bool:
+    """Activate a pending registration; False if it was not pending (a repeated click)."""
+    require(actor.can_manage_unit(user.unit))
+    if user.state is not AccountState.pending:
+        return False
+    user.state = AccountState.active
+    user.activated_at = utcnow()
+    user.activated_by_id = actor.id
+    db.session.flush()
+    logger.info("user %s activated by %s", user.id, actor.id)
+    return True
+
+
+def reject(actor: User, user: User) -> bool:
+    """Refuse a pending registration; the row stays so the decision is on record."""
+    require(actor.can_manage_unit(user.unit))
+    if user.state is not AccountState.pending:
+        return False
+    user.state = AccountState.disabled
+    user.activated_by_id = actor.id
+    db.session.flush()
+    return True
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    user: User
+    #: Shown once to whoever created the account; only its hash is stored.
+    password: str
+
+
+def create_staff_account(
+    actor: User,
+    *,
+    id_number: str,
+    name: str,
+    phone: str | None,
+    role: Role,
+    org: Organisation | None,
+    unit: Organisation | None = None,
+) -> NewAccount:
+    """A city admin opens an active account with one role and a one-time password."""
+    require(actor.is_city_admin)
+    return open_account(
+        id_number=id_number, name=name, phone=phone, role=role, org=org, unit=unit, by=actor
+    )
+
+
+def open_account(
+    *,
+    id_number: str,
+    name: str,
+    phone: str | None,
+    role: Role,
+    org: Organisation | None,
+    unit: Organisation | None = None,
+    by: User | None = None,
+) -> NewAccount:
+    """Open an active account with a one-time password. No permission check: callers do it
+    (the ``lms user create`` command is run by whoever operates the server)."""
+    check_scope(role, org)
+    password = generate_password()
+    user = User(
+        id_number=id_number,
+        name=name,
+        phone=phone,
+        unit=unit,
+        password_hash=hash_one_time_password(password),
+        must_change_password=True,
+        state=AccountState.active,
+        activated_at=utcnow(),
+        activated_by_id=by.id if by else None,
+    )
+    add_user(user)
+    add_role(user, role, org, by)
+    return NewAccount(user, password)
+
+
+def check_scope(role: Role, org: Organisation | None) -> None:
+    """Raise ValueError unless ``org`` is the kind of organisation ``role`` is scoped to."""
+    kind = role.scope_kind
+    if kind is None and org is not None:
+        raise ValueError(_("该角色不限定机构，请不要选择机构。"))
+    if kind is not None and (org is None or org.kind is not kind):
+        raise ValueError(_("该角色须选择一个对应的机构。"))
+
+
+def grant_role(actor: User, user: User, role: Role, org: Organisation | None) -> RoleAssignment:
+    """A city admin gives ``user`` a role."""
+    require(actor.is_city_admin)
+    return add_role(user, role, org, actor)
+
+
+def add_role(
+    user: User, role: Role, org: Organisation | None, by: User | None = None
+) -> RoleAssignment:
+    """Give ``user`` a role (idempotent: an existing grant is returned as it is)."""
+    check_scope(role, org)
+    for existing in user.roles:
+        if existing.role is role and existing.org_id == (org.id if org else None):
+            return existing
+    if role is Role.learner and (user.unit is None or user.unit.kind is not OrgKind.unit):
+        raise ValueError(_("专业技术人员须先有所在单位。"))
+    assignment = RoleAssignment(role=role, org=org, granted_by_id=by.id if by else None)
+    user.roles.append(assignment)
+    db.session.flush()
+    logger.info("role %s (org %s) granted to %s", role, org and org.id, user.id)
+    return assignment
+
+
+def revoke_role(actor: User, assignment: RoleAssignment) -> None:
+    require(actor.is_city_admin)
+    if assignment.user_id == actor.id and assignment.role is Role.city_admin:
+        raise ValueError(_("不能撤销自己的市人社局管理员角色。"))
+    assignment.user.roles.remove(assignment)
+    db.session.flush()
+
+
+def reset_password(actor: User, user: User) -> str:
+    """Give ``user`` a one-time password (to be changed at login) and end their sessions."""
+    require(actor.is_city_admin or actor.can_manage_unit(user.unit))
+    password = generate_password()
+    user.password_hash = hash_one_time_password(password)
+    user.must_change_password = True
+    sessions.end_all(user)
+    db.session.flush()
+    return password
+
+
+def search_accounts(text: str, limit: int = 50) -> list[User]:
+    """Accounts whose name contains ``text`` or whose ID number is ``text``."""
+    query = sa.select(User).order_by(User.id.desc()).limit(limit)
+    text = text.strip()
+    if text:
+        query = query.where(
+            sa.or_(User.name.contains(text, autoescape=True), User.id_number == text.upper())
+        )
+    return list(db.session.scalars(query))

@@ -1,0 +1,51 @@
+"""What every page's layout needs: language list, navigation for the user's roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app, request, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from lms.auth.idcard import mask_id_number
+from lms.auth.models import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: Any
+    endpoint: str
+
+
+def navigation() -> list[NavItem]:
+    """Links for the roles the current user holds; the views enforce access themselves."""
+    if not current_user.is_authenticated:
+        return []
+    items = [NavItem(_l("首页"), "main.home")]
+    if current_user.has_role(Role.unit_reviewer) or current_user.is_city_admin:
+        items.append(NavItem(_l("人员管理"), "staff.index"))
+    if current_user.is_city_admin:
+        items.append(NavItem(_l("账号与角色"), "staff.accounts"))
+        items.append(NavItem(_l("机构"), "orgs.index"))
+    items.append(NavItem(_l("我的账号"), "auth.account"))
+    return items
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["mask_id"] = mask_id_number
+
+    @app.context_processor
+    def layout() -> dict[str, Any]:
+        locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+        return {
+            "navigation": navigation(),
+            "languages": current_app.config["LANGUAGES"],
+            "current_language": locale,
+            "html_lang": "zh-CN" if locale.startswith("zh") else locale,
+            "language_url": lambda code: url_for(
+                "main.language", code=code, next=request.full_path.rstrip("?")
+            ),
+        }

@@ -1,0 +1,195 @@
+"""Fixtures: app (one per run, migrated to head), db (one rolled-back transaction per test),
+client (each request in its own context, as on a real server), orgs, people, login_as."""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_sqlalchemy.session import _app_ctx_id
+from werkzeug.test import TestResponse
+
+from lms import create_app
+from lms.auth.models import AccountState, Role, User
+from lms.extensions import db
+from lms.orgs.models import Organisation, OrgKind
+from tests.databases import fresh_database
+from tests.factories import PASSWORD, make_org, make_user
+
+#: Same algorithm as production, lower cost: hashing is not what these tests measure.
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+}
+CSRF_INPUT = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def make_app(database_url: str, **overrides: Any) -> Flask:
+    return create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with fresh_database("suite", tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    app = make_app(database_url, MEDIA_ROOT=tmp_path_factory.mktemp("media"))
+    with app.app_context():
+        flask_migrate.upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def database(app: Flask) -> Iterator[Any]:
+    """The test's session: everything written by the test and its requests is rolled back."""
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        real_session = db.session
+        db.session = sa.orm.scoped_session(
+            sa.orm.sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+            scopefunc=_app_ctx_id,
+        )
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = real_session
+            outer.rollback()
+            connection.close()
+
+
+class Client(FlaskClient):
+    """A browser: each request runs in a fresh context, sharing nothing with the test."""
+
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+    def csrf_token(self, page: str = "/") -> str:
+        html = self.get(page, follow_redirects=True).get_data(as_text=True)
+        match = CSRF_INPUT.search(html)
+        assert match, f"no CSRF token on {page}"
+        return match.group(1)
+
+    def submit(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> TestResponse:
+        """POST a form the way a browser would, with the page's CSRF token."""
+        form = {"csrf_token": self.csrf_token(), **(data or {})}
+        return self.post(url, data=form, **kwargs)
+
+
+@pytest.fixture
+def client(app: Flask, database: Any) -> Client:
+    app.test_client_class = Client
+    return app.test_client()  # type: ignore[return-value]
+
+
+@pytest.fixture
+def new_client(app: Flask, database: Any) -> Any:
+    """Another browser, for tests with several devices."""
+    app.test_client_class = Client
+    return app.test_client
+
+
+@dataclass
+class Orgs:
+    district: Organisation
+    other_district: Organisation
+    department: Organisation
+    unit: Organisation
+    other_unit: Organisation
+    provider: Organisation
+
+
+@pytest.fixture
+def orgs(database: Any) -> Orgs:
+    district = make_org(OrgKind.district, "环翠区")
+    other_district = make_org(OrgKind.district, "文登区")
+    department = make_org(OrgKind.department, "威海市卫生健康委员会")
+    unit = make_org(OrgKind.unit, "威海市立医院", district=district, department=department)
+    other_unit = make_org(
+        OrgKind.unit, "文登区人民医院", district=other_district, department=department
+    )
+    provider = make_org(OrgKind.provider, "威海职业学院继续教育基地", district=district)
+    return Orgs(district, other_district, department, unit, other_unit, provider)
+
+
+@dataclass
+class People:
+    learner: User
+    pending: User
+    provider: User
+    exam_admin: User
+    unit_reviewer: User
+    other_unit_reviewer: User
+    department_reviewer: User
+    district_reviewer: User
+    city_admin: User
+
+
+@pytest.fixture
+def people(orgs: Orgs) -> People:
+    return People(
+        learner=make_user(Role.learner, unit=orgs.unit, name="张伟"),
+        pending=make_user(
+            Role.learner, unit=orgs.unit, state=AccountState.pending, name="李娜"
+        ),
+        provider=make_user(Role.provider, orgs.provider, name="杨帆"),
+        exam_admin=make_user(Role.exam_admin, name="赵磊"),
+        unit_reviewer=make_user(Role.unit_reviewer, orgs.unit, name="王芳"),
+        other_unit_reviewer=make_user(Role.unit_reviewer, orgs.other_unit, name="周敏"),
+        department_reviewer=make_user(Role.department_reviewer, orgs.department, name="刘洋"),
+        district_reviewer=make_user(Role.district_reviewer, orgs.district, name="陈静"),
+        city_admin=make_user(Role.city_admin, name="孙丽"),
+    )
+
+
+@pytest.fixture
+def login_as(client: Client) -> Any:
+    def login(user: User, password: str = PASSWORD, browser: Client | None = None) -> Client:
+        browser = browser or client
+        response = browser.submit(
+            "/login", {"id_number": user.id_number, "password": password}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return browser
+
+    return login
+
+
+# --- strict mode: in CI a skipped test is a failure (LMS_TEST_STRICT=1) ----------------------
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get("LMS_TEST_STRICT") == "1" and _skipped and exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if os.environ.get("LMS_TEST_STRICT") == "1" and _skipped:
+        terminalreporter.write_line(
+            f"LMS_TEST_STRICT=1: {len(_skipped)} skipped test(s) count as failures:", red=True
+        )
+        for nodeid in _skipped:
+            terminalreporter.write_line(f"  {nodeid}", red=True)
