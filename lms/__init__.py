@@ -67,6 +67,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from lms.auth.cli import user_cli
     from lms.auth.views import bp as auth_bp
+    from lms.demo import demo_command
     from lms.main.views import bp as main_bp
     from lms.orgs.cli import org_cli
     from lms.orgs.views import bp as orgs_bp
@@ -78,3 +79,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(orgs_bp)
     app.cli.add_command(user_cli)
     app.cli.add_command(org_cli)
+    app.cli.add_command(demo_command)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import logging
 
+import click
 import sqlalchemy as sa
+from flask.cli import with_appcontext
 
 from lms.auth.idcard import check_character
 from lms.auth.models import AccountState, Role, User
@@ -108,3 +110,13 @@ def seed_demo() -> list[tuple[str, str, str]]:
     db.session.commit()
     logger.info("demo content ready")
     return shown
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Seed demo organisations and accounts (safe to run again)."""
+    accounts = seed_demo()
+    click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
+    for role, id_number, name in accounts:
+        click.echo(f"  {role:<24} {id_number}  {name}")

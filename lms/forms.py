@@ -7,6 +7,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, ValidationError
+from wtforms.fields.choices import SelectChoice
 
 from lms.auth.idcard import InvalidIdNumber, normalize_id_number
 
@@ -29,3 +30,10 @@ def phone_field(form: FlaskForm, field: Field) -> None:
     field.data = (field.data or "").strip().replace(" ", "").replace("-", "")
     if not PHONE.match(field.data):
         raise ValidationError(_l("请输入 11 位手机号码。"))
+
+
+def choice_list(
+    pairs: list[tuple[object, object]], optgroup: str | None = None
+) -> list[SelectChoice]:
+    """Select options from (value, label) pairs, optionally inside one option group."""
+    return [SelectChoice(value, str(label), optgroup=optgroup) for value, label in pairs]

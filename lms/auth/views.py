@@ -12,7 +12,8 @@ from lms.auth.forms import ChangePasswordForm, LoginForm, RegisterForm
 from lms.auth.guards import actor
 from lms.extensions import db
 from lms.forms import ActionForm
-from lms.orgs.services import get_title_series, get_unit, title_series_choices, unit_choices
+from lms.orgs.forms import title_series_choices, unit_choices
+from lms.orgs.services import get_title_series, get_unit
 from lms.urls import safe_next
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -67,7 +68,7 @@ def logout_everywhere() -> Response:
 def register() -> str | Response:
     form = RegisterForm()
     form.unit_id.choices = unit_choices()
-    form.title_series_id.choices = [(0, _("（暂无）"))] + title_series_choices()
+    form.title_series_id.choices = title_series_choices()
     if form.validate_on_submit():
         registration = services.Registration(
             id_number=form.id_number.data,

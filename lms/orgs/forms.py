@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from lms.forms import choice_list
 from lms.orgs.models import ORG_KIND_LABELS, OrgKind
+from lms.orgs.services import organisations, title_series
 
 
 class OrganisationForm(FlaskForm):
     kind = SelectField(
-        _l("类型"), choices=[(k.value, label) for k, label in ORG_KIND_LABELS.items()]
+        _l("类型"), choices=choice_list([(k.value, label) for k, label in ORG_KIND_LABELS.items()])
     )
     name = StringField(
         _l("名称"),
@@ -28,3 +32,24 @@ class OrganisationForm(FlaskForm):
     @property
     def kind_value(self) -> OrgKind:
         return OrgKind(self.kind.data)
+
+
+def org_choices(kind: OrgKind, optgroup: str | None = None) -> list[SelectChoice]:
+    return choice_list([(org.id, org.name) for org in organisations(kind)], optgroup)
+
+
+def unit_choices() -> list[SelectChoice]:
+    """Units grouped by district."""
+    units = sorted(
+        organisations(OrgKind.unit), key=lambda u: (u.district.name if u.district else "", u.name)
+    )
+    return [
+        SelectChoice(u.id, u.name, optgroup=u.district.name if u.district else _("市直"))
+        for u in units
+    ]
+
+
+def title_series_choices() -> list[SelectChoice]:
+    return choice_list([(0, _("（暂无）"))]) + choice_list(
+        [(s.id, s.name) for s in title_series()]
+    )

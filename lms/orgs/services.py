@@ -35,26 +35,12 @@ def get_title_series(series_id: int | None) -> TitleSeries | None:
     return db.session.get(TitleSeries, series_id) if series_id else None
 
 
+def title_series() -> list[TitleSeries]:
+    return list(db.session.scalars(sa.select(TitleSeries).order_by(TitleSeries.position)))
+
+
 def title_series_by_name() -> dict[str, TitleSeries]:
     return {s.name: s for s in db.session.scalars(sa.select(TitleSeries))}
-
-
-def unit_choices() -> dict[str, list[tuple[int, str]]]:
-    """Units grouped by district, for a select box with option groups."""
-    groups: dict[str, list[tuple[int, str]]] = {}
-    for unit in organisations(OrgKind.unit):
-        district = unit.district.name if unit.district else _("市直")
-        groups.setdefault(district, []).append((unit.id, unit.name))
-    return dict(sorted(groups.items()))
-
-
-def org_choices(kind: OrgKind) -> list[tuple[int, str]]:
-    return [(org.id, org.name) for org in organisations(kind)]
-
-
-def title_series_choices() -> list[tuple[int, str]]:
-    rows = db.session.scalars(sa.select(TitleSeries).order_by(TitleSeries.position))
-    return [(s.id, s.name) for s in rows]
 
 
 def create_organisation(

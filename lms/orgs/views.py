@@ -10,8 +10,9 @@ from werkzeug.wrappers import Response
 from lms.auth.guards import require_role
 from lms.auth.models import Role
 from lms.extensions import db
+from lms.forms import choice_list
 from lms.orgs import services
-from lms.orgs.forms import OrganisationForm
+from lms.orgs.forms import OrganisationForm, org_choices
 from lms.orgs.models import OrgKind
 
 bp = Blueprint("orgs", __name__, template_folder="templates", url_prefix="/orgs")
@@ -22,9 +23,9 @@ bp = Blueprint("orgs", __name__, template_folder="templates", url_prefix="/orgs"
 def index() -> str | Response:
     require_role(Role.city_admin)
     form = OrganisationForm()
-    none = [(0, _("（无）"))]
-    form.district_id.choices = none + services.org_choices(OrgKind.district)
-    form.department_id.choices = none + services.org_choices(OrgKind.department)
+    none = choice_list([(0, _("（无）"))])
+    form.district_id.choices = none + org_choices(OrgKind.district)
+    form.department_id.choices = none + org_choices(OrgKind.department)
     if form.validate_on_submit():
         try:
             org = services.create_organisation(

@@ -9,7 +9,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from lms.auth.models import ROLE_LABELS, Role
-from lms.forms import id_number_field, phone_field
+from lms.forms import choice_list, id_number_field, phone_field
 
 
 class ImportForm(FlaskForm):
@@ -19,7 +19,9 @@ class ImportForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("角色"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
+    role = SelectField(
+        _l("角色"), choices=choice_list([(r.value, label) for r, label in ROLE_LABELS.items()])
+    )
     org_id = SelectField(_l("所属机构"), coerce=int)
 
     @property

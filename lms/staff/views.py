@@ -13,9 +13,10 @@ from lms.auth.guards import actor, require, require_role
 from lms.auth.models import AccountState, Role, RoleAssignment, User
 from lms.auth.services import DuplicateIdNumber
 from lms.extensions import db
-from lms.forms import ActionForm
+from lms.forms import ActionForm, choice_list
+from lms.orgs.forms import org_choices, unit_choices
 from lms.orgs.models import ORG_KIND_LABELS, Organisation, OrgKind
-from lms.orgs.services import get_org, get_unit, organisations, unit_choices
+from lms.orgs.services import get_org, get_unit, organisations
 from lms.staff import importer, services
 from lms.staff.forms import ImportForm, RoleForm, StaffAccountForm
 
@@ -141,9 +142,9 @@ def import_template() -> Response:
 
 def _role_form_choices(form: RoleForm) -> None:
     """Organisations grouped by kind; the service checks the kind fits the role."""
-    form.org_id.choices = {_("不限定机构"): [(0, _("（不限定）"))]}
+    form.org_id.choices = choice_list([(0, _("（不限定）"))], _("不限定机构"))
     for kind, label in ORG_KIND_LABELS.items():
-        form.org_id.choices[str(label)] = [(org.id, org.name) for org in organisations(kind)]
+        form.org_id.choices += org_choices(kind, str(label))
 
 
 @bp.route("/accounts")
@@ -162,7 +163,7 @@ def new_account() -> str | Response:
     require_role(Role.city_admin)
     form = StaffAccountForm()
     _role_form_choices(form)
-    form.unit_id.choices = {_("无"): [(0, _("（无）"))], **unit_choices()}
+    form.unit_id.choices = choice_list([(0, _("（无）"))]) + unit_choices()
     if form.validate_on_submit():
         try:
             account = services.create_staff_account(

@@ -1,0 +1,118 @@
+"""Self-registration, and activation by the unit's own reviewer only."""
+
+import sqlalchemy as sa
+
+from lms.auth.models import AccountState, Role, User
+from lms.extensions import db
+from tests.factories import id_number
+
+
+def registration(orgs, **overrides):
+    form = {
+        "id_number": id_number(),
+        "name": "新同事",
+        "phone": "138 0631 1234",
+        "unit_id": orgs.unit.id,
+        "title_series_id": 0,
+        "password": "Correct4horse",
+        "confirm": "Correct4horse",
+    }
+    return {**form, **overrides}
+
+
+def test_learner_registers_and_waits_for_the_unit(client, orgs):
+    form = registration(orgs)
+    response = client.submit("/register", form, follow_redirects=True)
+    assert "请等待所在单位审核激活" in response.get_data(as_text=True)
+    user = db.session.scalar(sa.select(User).where(User.id_number == form["id_number"]))
+    assert user.state is AccountState.pending
+    assert user.phone == "13806311234"
+    assert user.has_role(Role.learner) and user.unit == orgs.unit
+
+
+def test_registration_with_lower_case_x_is_stored_upper_case(client, orgs):
+    form = registration(orgs, id_number="11010519491231002x")
+    client.submit("/register", form)
+    assert db.session.scalar(sa.select(User).where(User.id_number == "11010519491231002X"))
+
+
+def test_bad_registrations_say_what_is_wrong_and_create_nothing(client, orgs, people):
+    cases = [
+        ({"id_number": "110105194912310021"}, "校验位不正确"),
+        ({"id_number": "110105194902300021"}, "不存在"),
+        ({"id_number": people.learner.id_number}, "该身份证号已注册"),
+        ({"password": "abcdefgh", "confirm": "abcdefgh"}, "字母和数字"),
+        ({"confirm": "Other4horse"}, "两次输入的密码不一致"),
+        ({"phone": "12345"}, "11 位手机号码"),
+        ({"unit_id": orgs.provider.id}, None),  # not a unit: not among the choices
+        ({"name": ""}, "请输入姓名"),
+    ]
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+    for change, message in cases:
+        response = client.submit("/register", registration(orgs, **change))
+        assert response.status_code == 200, change
+        if message:
+            assert message in response.get_data(as_text=True), change
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == before
+
+
+def test_unit_reviewer_activates_a_registration(client, people, login_as):
+    login_as(people.unit_reviewer)
+    page = client.get(f"/staff/units/{people.pending.unit_id}").get_data(as_text=True)
+    assert "李娜" in page and people.pending.masked_id_number in page
+    assert people.pending.id_number not in page
+
+    response = client.submit(f"/staff/users/{people.pending.id}/activate")
+    assert response.status_code == 302
+    db.session.refresh(people.pending)
+    assert people.pending.state is AccountState.active
+    assert people.pending.activated_by_id == people.unit_reviewer.id
+
+    # A second click changes nothing.
+    client.submit(f"/staff/users/{people.pending.id}/activate")
+    db.session.refresh(people.pending)
+    assert people.pending.activated_by_id == people.unit_reviewer.id
+
+
+def test_reviewer_of_another_unit_cannot_activate(client, people, login_as):
+    login_as(people.other_unit_reviewer)
+    assert client.submit(f"/staff/users/{people.pending.id}/activate").status_code == 403
+    assert client.get(f"/staff/units/{people.pending.unit_id}").status_code == 403
+    db.session.refresh(people.pending)
+    assert people.pending.state is AccountState.pending
+
+
+def test_rejected_registration_cannot_log_in(client, people, login_as):
+    login_as(people.unit_reviewer)
+    client.submit(f"/staff/users/{people.pending.id}/reject")
+    client.submit("/logout")
+    html = client.submit(
+        "/login", {"id_number": people.pending.id_number, "password": "Correct4horse"}
+    ).get_data(as_text=True)
+    assert "已停用" in html
+
+
+def test_activated_learner_can_log_in(client, people, login_as):
+    login_as(people.unit_reviewer)
+    client.submit(f"/staff/users/{people.pending.id}/activate")
+    client.submit("/logout")
+    login_as(people.pending)
+    assert "您好，李娜" in client.get("/home").get_data(as_text=True)
+
+
+def test_reset_password_gives_a_one_time_password(client, people, login_as):
+    login_as(people.learner)
+    old_cookie = client.get_cookie("lms_session").value
+    reviewer = client.application.test_client()
+    login_as(people.unit_reviewer, browser=reviewer)
+    html = reviewer.submit(f"/staff/users/{people.learner.id}/reset-password").get_data(
+        as_text=True
+    )
+    password = html.split('class="password">')[1].split("<")[0]
+    # The learner's old sessions are gone; the new password works once and must be changed.
+    stale = client.application.test_client()
+    stale.set_cookie("lms_session", old_cookie)
+    assert stale.get("/home").status_code == 302
+    fresh = client.application.test_client()
+    login_as(people.learner, password=password, browser=fresh)
+    assert fresh.get("/home").location.endswith("/account/password")

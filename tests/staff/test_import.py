@@ -1,0 +1,170 @@
+"""Bulk import of a unit's staff: every bad row is named, and nothing is half-imported."""
+
+import io
+import re
+import zipfile
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from lms.auth.models import AccountState, Role, User
+from lms.extensions import db
+from tests.factories import id_number
+
+HEADER = ("身份证号", "姓名", "手机号", "职称系列")
+
+
+def workbook(*rows) -> bytes:
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def upload(client, unit, data: bytes, filename="staff.xlsx"):
+    return client.submit(
+        f"/staff/units/{unit.id}/import",
+        {"sheet": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
+
+
+def user_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(User))
+
+
+@pytest.fixture
+def reviewer(client, people, login_as):
+    login_as(people.unit_reviewer)
+    return client
+
+
+def test_a_good_sheet_imports_everyone_with_one_time_passwords(reviewer, orgs):
+    numbers = [id_number() for _ in range(3)]
+    sheet = workbook(
+        HEADER,
+        (numbers[0], "赵一", "13800000001", "卫生"),
+        (numbers[1].lower(), " 钱二 ", 13800000002, None),
+        (),  # blank rows are skipped
+        (numbers[2], "孙三", "138-0000-0003", "工程"),
+    )
+    html = upload(reviewer, orgs.unit, sheet).get_data(as_text=True)
+    assert "已导入 3 人" in html
+    users = db.session.scalars(sa.select(User).where(User.id_number.in_(numbers))).all()
+    assert sorted(u.name for u in users) == ["孙三", "赵一", "钱二"]
+    for user in users:
+        assert user.unit == orgs.unit and user.state is AccountState.active
+        assert user.must_change_password and user.has_role(Role.learner)
+        assert user.masked_id_number in html and user.id_number not in html
+    assert {u.title_series.name for u in users if u.title_series} == {"卫生", "工程"}
+    assert html.count('class="password"') == 3
+
+
+def test_every_bad_row_is_reported_by_number_and_nothing_is_imported(reviewer, orgs, people):
+    good, dup = id_number(), id_number()
+    sheet = workbook(
+        HEADER,
+        (good, "正常", "13800000001", ""),               # row 2: fine on its own
+        ("110105194912310021", "校验错", "13800000002"),  # row 3
+        (dup, "重复甲", "13800000003"),                    # row 4
+        (dup, "重复乙", "13800000004"),                    # row 5
+        (people.learner.id_number, "已注册", "13800000005"),  # row 6
+        (371002199003071233, "数字", "13800000006"),       # row 7: Excel number
+        (id_number(), "", "13800000007"),                 # row 8
+        (id_number(), "坏手机", "1380000"),                # row 9
+        (id_number(), "未知系列", "13800000009", "魔法"),  # row 10
+        (id_number(), "=A2", "13800000010"),              # row 11: a formula with no value
+    )
+    before = user_count()
+    html = upload(reviewer, orgs.unit, sheet).get_data(as_text=True)
+    assert user_count() == before
+    assert "未导入任何人员" in html
+    expected = {
+        3: "校验位不正确",
+        5: "与第 4 行重复",
+        6: "已有账号",
+        7: "存成了数字",
+        8: "姓名为空",
+        9: "不是 11 位手机号码",
+        10: "不在列表中",
+        11: "姓名为空",
+    }
+    for row, message in expected.items():
+        assert re.search(f"第 {row} 行</td><td>[^<]*{message}", html), (row, message)
+    assert "第 2 行" not in html and "第 4 行</td>" not in html
+
+
+@pytest.mark.parametrize(
+    "data, filename, message",
+    [
+        (b"", "empty.xlsx", "文件是空的"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00junk", "photo.xlsx", "无法识别文件内容"),
+        (b"PK\x03\x04 not really a zip", "broken.xlsx", "不是有效的 Excel"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "old.xls", "另存为 .xlsx"),
+        (bytes(range(0x80, 0x100)) * 4, "latin.csv", "编码无法识别"),
+    ],
+)
+def test_unreadable_files_get_a_clear_message(reviewer, orgs, data, filename, message):
+    before = user_count()
+    response = upload(reviewer, orgs.unit, data, filename)
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert user_count() == before
+
+
+def test_a_zip_that_is_not_a_workbook_is_refused(reviewer, orgs):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("hello.txt", "hi")
+    html = upload(reviewer, orgs.unit, out.getvalue()).get_data(as_text=True)
+    assert "不是有效的 Excel" in html
+
+
+def test_missing_columns_are_named(reviewer, orgs):
+    html = upload(reviewer, orgs.unit, workbook(("姓名", "电话"), ("张三", "1"))).get_data(
+        as_text=True
+    )
+    assert "表头缺少列：身份证号、手机号" in html
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig", "utf-8"])
+def test_csv_in_gbk_or_utf8_imports(reviewer, orgs, encoding):
+    number = id_number()
+    text = f"身份证号,姓名,手机号\r\n{number},欧阳娜娜,13900000000\r\n"
+    html = upload(reviewer, orgs.unit, text.encode(encoding), "staff.csv").get_data(as_text=True)
+    assert "已导入 1 人" in html
+    assert db.session.scalar(sa.select(User.name).where(User.id_number == number)) == "欧阳娜娜"
+
+
+def test_too_many_rows_is_refused(reviewer, orgs, app, monkeypatch):
+    monkeypatch.setitem(app.config, "STAFF_IMPORT_MAX_ROWS", 3)
+    rows = [(id_number(), f"人{n}", "13800000000") for n in range(5)]
+    html = upload(reviewer, orgs.unit, workbook(HEADER, *rows)).get_data(as_text=True)
+    assert "一次最多导入 3 人" in html
+
+
+def test_oversize_upload_gets_a_friendly_page(reviewer, orgs, app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 50_000)
+    before = user_count()
+    response = upload(reviewer, orgs.unit, b"x" * 100_000, "big.csv")
+    assert response.status_code == 413
+    assert "文件过大" in response.get_data(as_text=True)
+    assert user_count() == before
+
+
+def test_template_downloads_and_imports_as_is(reviewer, orgs):
+    response = reviewer.get("/staff/import-template.xlsx")
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert [c.value for c in book.active[1]] == list(HEADER)
+    html = upload(reviewer, orgs.unit, response.data).get_data(as_text=True)
+    assert "已导入 1 人" in html
+
+
+def test_another_units_reviewer_cannot_import(client, people, orgs, login_as):
+    login_as(people.other_unit_reviewer)
+    sheet = workbook(HEADER, (id_number(), "某人", "13800000000"))
+    assert upload(client, orgs.unit, sheet).status_code == 403

@@ -1,0 +1,88 @@
+"""The `lms` command: demo content, opening accounts, importing staff, organisations."""
+
+import re
+
+import openpyxl
+import sqlalchemy as sa
+
+from lms.auth.models import Role, User
+from lms.demo import DEMO_PASSWORD
+from lms.extensions import db
+from lms.orgs.models import Organisation
+from tests.factories import id_number
+
+
+def count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_demo_is_idempotent_and_its_accounts_log_in(app, client):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    users, orgs = count(User), count(Organisation)
+    second = runner.invoke(args=["demo"])
+    assert second.exit_code == 0 and (count(User), count(Organisation)) == (users, orgs)
+    assert f"password for all: {DEMO_PASSWORD}" in second.output
+
+    admin_id = re.search(r"city_admin\s+(\S{18})", second.output).group(1)
+    response = client.submit("/login", {"id_number": admin_id, "password": DEMO_PASSWORD})
+    assert response.status_code == 302 and response.location.endswith("/home")
+
+
+def test_user_create_prints_a_one_time_password(app, client, orgs):
+    number = id_number()
+    result = app.test_cli_runner().invoke(
+        args=["user", "create", number, "王审核", "--role", "unit_reviewer",
+              "--org", orgs.unit.name]
+    )
+    assert result.exit_code == 0, result.output
+    password = result.output.split(number)[1].split()[-1]
+    user = db.session.scalar(sa.select(User).where(User.id_number == number))
+    assert user.has_role(Role.unit_reviewer, orgs.unit) and user.must_change_password
+    response = client.submit("/login", {"id_number": number, "password": password})
+    assert response.location.endswith("/account/password")
+
+
+def test_user_create_refuses_bad_input(app, orgs, people):
+    runner = app.test_cli_runner()
+    bad_id = runner.invoke(args=["user", "create", "110105194912310021", "某", "--role",
+                                 "exam_admin"])
+    assert bad_id.exit_code != 0 and "校验位" in bad_id.output
+    duplicate = runner.invoke(args=["user", "create", people.learner.id_number, "某", "--role",
+                                    "exam_admin"])
+    assert duplicate.exit_code != 0 and "exists already" in duplicate.output
+    no_scope = runner.invoke(args=["user", "create", id_number(), "某", "--role",
+                                   "unit_reviewer"])
+    assert no_scope.exit_code != 0
+
+
+def test_user_import_is_all_or_nothing(app, orgs, tmp_path):
+    book = openpyxl.Workbook()
+    good = id_number()
+    book.active.append(("身份证号", "姓名", "手机号"))
+    book.active.append((good, "好人", "13800000000"))
+    book.active.append(("110105194912310021", "坏号", "13800000000"))
+    path = tmp_path / "staff.xlsx"
+    book.save(path)
+    runner = app.test_cli_runner()
+    failed = runner.invoke(args=["user", "import", str(path), "--unit", orgs.unit.name])
+    assert failed.exit_code != 0 and "row 3" in failed.output
+    assert db.session.scalar(sa.select(User).where(User.id_number == good)) is None
+
+    book.active.delete_rows(3)
+    book.save(path)
+    done = runner.invoke(args=["user", "import", str(path), "--unit", orgs.unit.name])
+    assert done.exit_code == 0, done.output
+    assert db.session.scalar(sa.select(User).where(User.id_number == good)).unit == orgs.unit
+
+
+def test_org_create_links_a_unit_to_its_district_and_department(app, orgs):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["org", "create", "unit", "新单位", "--district",
+                                 orgs.district.name, "--department", orgs.department.name])
+    assert result.exit_code == 0, result.output
+    unit = db.session.scalar(sa.select(Organisation).where(Organisation.name == "新单位"))
+    assert unit.district == orgs.district and unit.department == orgs.department
+    orphan = runner.invoke(args=["org", "create", "unit", "孤儿单位"])
+    assert orphan.exit_code != 0 and "主管部门" in orphan.output

@@ -1,0 +1,42 @@
+"""Configuration comes from LMS_* variables; production refuses to run without a secret key."""
+
+import pytest
+
+from lms import create_app
+from lms.config import ConfigError
+
+
+def test_production_without_secret_key_is_an_error(monkeypatch):
+    monkeypatch.setenv("LMS_ENV", "production")
+    monkeypatch.delenv("LMS_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="LMS_SECRET_KEY"):
+        create_app()
+
+
+def test_production_takes_its_settings_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("LMS_ENV", "production")
+    monkeypatch.setenv("LMS_SECRET_KEY", "s3cret-from-env")
+    monkeypatch.setenv("LMS_DATABASE_URL", f"sqlite:///{tmp_path}/x.db")
+    monkeypatch.setenv("LMS_MEDIA_ROOT", str(tmp_path / "media"))
+    monkeypatch.setenv("LMS_LOGIN_LOCK_MINUTES", "30")
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "s3cret-from-env"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/x.db"
+    assert app.config["MEDIA_ROOT"] == tmp_path / "media"
+    assert app.config["LOGIN_LOCK_MINUTES"] == 30
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_bad_number_is_reported_by_name(monkeypatch):
+    monkeypatch.setenv("LMS_LOGIN_LOCK_MINUTES", "soon")
+    with pytest.raises(ConfigError, match="LMS_LOGIN_LOCK_MINUTES"):
+        create_app()
+
+
+def test_passwords_use_scrypt_by_default(monkeypatch):
+    monkeypatch.delenv("LMS_PASSWORD_HASH_METHOD", raising=False)
+    app = create_app()
+    from lms.auth.passwords import hash_password
+
+    with app.app_context():
+        assert hash_password("Correct4horse").startswith("scrypt:32768:8:1$")
