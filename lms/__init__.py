@@ -6,8 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g
-from flask_babel import lazy_gettext as _l
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms import config
@@ -21,18 +20,19 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(config.load(Path(app.instance_path)))
     app.config.update(overrides or {})
-
-    if app.config["PROXY_COUNT"]:
-        hops = app.config["PROXY_COUNT"]
+    if hops := app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     _init_extensions(app)
     _register_blueprints(app)
+    _register_commands(app)
 
     from lms.errors import register_error_pages
+    from lms.security import register_security_headers
     from lms.templating import register_template_helpers
 
     register_error_pages(app)
+    register_security_headers(app)
     register_template_helpers(app)
     logging.getLogger("lms").setLevel(logging.INFO)
     return app
@@ -46,30 +46,14 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(config.PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-
     login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
-    login_manager.login_message = _l("请先登录。")
-    login_manager.login_message_category = "info"
-    login_manager.session_protection = None  # server-side sessions do this job
+    login_manager.session_protection = None  # server-side login sessions do this job
     login_manager.user_loader(sessions.load_user)
-
-    @app.after_request
-    def save_session_changes(response: Any) -> Any:
-        sessions.save_changes()
-        return response
-
-    @app.before_request
-    def no_stale_flag() -> None:
-        g.pop("login_session_changed", None)
 
 
 def _register_blueprints(app: Flask) -> None:
-    from lms.auth.cli import user_cli
     from lms.auth.views import bp as auth_bp
-    from lms.demo import demo_command
     from lms.main.views import bp as main_bp
-    from lms.orgs.cli import org_cli
     from lms.orgs.views import bp as orgs_bp
     from lms.staff.views import bp as staff_bp
 
@@ -77,6 +61,13 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(orgs_bp)
+
+
+def _register_commands(app: Flask) -> None:
+    from lms.auth.cli import user_cli
+    from lms.demo import demo_command
+    from lms.orgs.cli import org_cli
+
     app.cli.add_command(user_cli)
     app.cli.add_command(org_cli)
     app.cli.add_command(demo_command)

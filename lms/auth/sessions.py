@@ -69,8 +69,14 @@ def load_user(user_id: str) -> User | None:
     """Flask-Login's user loader: the user only while this device's session is open."""
     row = current()
     if row is None or str(row.user_id) != user_id or not row.user.is_active:
+        g.login_session_lost = True
         return None
     return row.user
+
+
+def was_lost() -> bool:
+    """Whether this request came with a login that has since ended (expired, logged out)."""
+    return bool(g.get("login_session_lost"))
 
 
 def end_current() -> None:

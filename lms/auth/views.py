@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from lms.auth import services, sessions
 from lms.auth.forms import ChangePasswordForm, LoginForm, RegisterForm
 from lms.auth.guards import actor
-from lms.extensions import db
+from lms.extensions import db, login_manager
 from lms.forms import ActionForm
 from lms.orgs.forms import title_series_choices, unit_choices
 from lms.orgs.services import get_title_series, get_unit
@@ -138,3 +138,20 @@ def require_own_password() -> Response | None:
     ):
         return redirect(url_for("auth.change_password"))
     return None
+
+
+@login_manager.unauthorized_handler
+def unauthorized() -> Response:
+    """Send the visitor to log in, saying why when their login has ended."""
+    if sessions.was_lost():
+        session.pop("_user_id", None)
+        flash(_("登录已过期或已在其他设备上退出，请重新登录。"), "info")
+    else:
+        flash(_("请先登录。"), "info")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+@bp.after_app_request
+def save_login_session(response: Response) -> Response:
+    sessions.save_changes()
+    return response

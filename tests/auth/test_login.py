@@ -99,6 +99,17 @@ def test_logout_ends_the_session_on_the_server(client, people, login_as):
     thief.set_cookie("lms_session", stolen)
     response = thief.get("/home")
     assert response.status_code == 302 and "/login" in response.location
+    assert "请重新登录" in thief.get(response.location).get_data(as_text=True)
+
+
+def test_anonymous_visitor_is_asked_to_log_in_and_comes_back(client, people):
+    response = client.get("/account")
+    assert response.location.endswith("/login?next=/account")
+    assert "请先登录" in client.get(response.location).get_data(as_text=True)
+    back = client.submit(
+        response.location, {"id_number": people.learner.id_number, "password": PASSWORD}
+    )
+    assert back.location.endswith("/account")
 
 
 def test_logout_everywhere_ends_other_devices(client, new_client, people, login_as):
@@ -118,8 +129,8 @@ def test_idle_session_expires(client, people, login_as):
             created_at=utcnow() - timedelta(minutes=125),
         )
     )
-    response = client.get("/home")
-    assert response.status_code == 302 and "/login" in response.location
+    response = client.get("/home", follow_redirects=True)
+    assert "登录已过期或已在其他设备上退出" in response.get_data(as_text=True)
 
 
 def test_session_cookie_is_httponly_and_samesite(client, people):

@@ -1,0 +1,42 @@
+"""Errors get a page a person understands, in Chinese, never a stack trace."""
+
+from tests.conftest import make_app
+
+
+def test_unknown_page_is_a_friendly_404(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "页面不存在" in html and "返回首页" in html
+
+
+def test_wrong_method_is_explained(client):
+    response = client.get("/logout")
+    assert response.status_code == 405
+    assert "请通过页面上的按钮操作" in response.get_data(as_text=True)
+
+
+def test_crash_is_a_friendly_500_without_a_traceback(database_url, caplog):
+    app = make_app(database_url, TESTING=False)
+
+    @app.route("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    html = response.get_data(as_text=True)
+    assert "系统出错" in html
+    assert "secret internals" not in html and "Traceback" not in html
+    assert "secret internals" in caplog.text  # but it is logged for us
+
+
+def test_health_check_answers(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_pages_allow_only_this_sites_scripts(client):
+    headers = client.get("/login").headers
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
