@@ -32,7 +32,8 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o lms/translations/messages.pot lms
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--project=weihai-lms -o lms/translations/messages.pot .
 	$(BIN)/pybabel update -N -i lms/translations/messages.pot -d lms/translations
 
 lint: $(VENV)/.installed-test

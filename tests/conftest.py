@@ -38,6 +38,20 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
     return create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile the translation catalogs if `make` has not (plain `pytest` runs)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    from lms.config import PROJECT_ROOT
+
+    for po_path in (PROJECT_ROOT / "lms/translations").glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if not mo_path.exists() or mo_path.stat().st_mtime < po_path.stat().st_mtime:
+            with po_path.open("rb") as po, mo_path.open("wb") as mo:
+                write_mo(mo, read_po(po))
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with fresh_database("suite", tmp_path_factory.mktemp("db")) as url:

@@ -184,7 +184,7 @@ def _check_row(
         problems.append(_("姓名过长。"))
     phone = _text(cell("phone")).replace(" ", "").replace("-", "")
     if not PHONE.match(phone):
-        problems.append(_("手机号“%(p)s”不是 11 位手机号码。", p=phone))
+        problems.append(_("手机号“%(p)s”不是有效的 11 位手机号码。", p=phone))
     series_name = _text(cell("title_series"))
     title_series = series.get(series_name) if series_name else None
     if series_name and title_series is None:

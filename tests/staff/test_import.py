@@ -88,7 +88,7 @@ def test_every_bad_row_is_reported_by_number_and_nothing_is_imported(reviewer, o
         6: "已有账号",
         7: "存成了数字",
         8: "姓名为空",
-        9: "不是 11 位手机号码",
+        9: "不是有效的 11 位手机号码",
         10: "不在列表中",
         11: "姓名为空",
     }
