@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -51,16 +52,15 @@ def _init_extensions(app: Flask) -> None:
     login_manager.user_loader(sessions.load_user)
 
 
-def _register_blueprints(app: Flask) -> None:
-    from lms.auth.views import bp as auth_bp
-    from lms.main.views import bp as main_bp
-    from lms.orgs.views import bp as orgs_bp
-    from lms.staff.views import bp as staff_bp
+#: Feature packages; each keeps its blueprint in ``__init__`` and its routes in ``views``.
+PACKAGES = ("main", "auth", "staff", "orgs")
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(staff_bp)
-    app.register_blueprint(orgs_bp)
+
+def _register_blueprints(app: Flask) -> None:
+    for name in PACKAGES:
+        package = importlib.import_module(f"lms.{name}")
+        importlib.import_module(f"lms.{name}.views")  # attaches the routes to package.bp
+        app.register_blueprint(package.bp)
 
 
 def _register_commands(app: Flask) -> None:

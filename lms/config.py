@@ -91,8 +91,9 @@ def load(instance_path: Path) -> dict[str, Any]:
         # Login throttling: per account and per client address.
         "LOGIN_ACCOUNT_SLOW_AFTER": _env_int("LOGIN_ACCOUNT_SLOW_AFTER", 3),
         "LOGIN_ACCOUNT_LOCK_AFTER": _env_int("LOGIN_ACCOUNT_LOCK_AFTER", 5),
-        "LOGIN_ADDRESS_SLOW_AFTER": _env_int("LOGIN_ADDRESS_SLOW_AFTER", 10),
-        "LOGIN_ADDRESS_LOCK_AFTER": _env_int("LOGIN_ADDRESS_LOCK_AFTER", 30),
+        # Whole hospitals sit behind one address: only a flood of failures slows it down.
+        "LOGIN_ADDRESS_SLOW_AFTER": _env_int("LOGIN_ADDRESS_SLOW_AFTER", 100),
+        "LOGIN_ADDRESS_LOCK_AFTER": _env_int("LOGIN_ADDRESS_LOCK_AFTER", 300),
         "LOGIN_LOCK_MINUTES": _env_int("LOGIN_LOCK_MINUTES", 15),
         # Behind nginx: how many proxies set X-Forwarded-For in front of the app.
         "PROXY_COUNT": _env_int("PROXY_COUNT", 0),

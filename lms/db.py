@@ -72,5 +72,8 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: sa.Connection) -> None:
+    """SQLite: take the write lock up front. A deferred transaction that reads, then writes,
+    fails at once with "database is locked" when another one writes; waiting in line at the
+    start (busy_timeout) is what the embedded set-up needs."""
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -69,7 +69,7 @@ def _org(kind: OrgKind, name: str, **links: Organisation | None) -> Organisation
 
 
 def seed_demo() -> list[tuple[str, str, str]]:
-    """Create what is missing, commit, and return (role, ID number, name) of each account."""
+    """Add what is missing (the caller commits); return (role, ID number, name) of each account."""
     districts = {name: _org(OrgKind.district, name) for name in DISTRICTS}
     departments = {
         name: _org(OrgKind.department, name, district=districts.get(district or ""))
@@ -107,7 +107,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
             add_role(user, role, scopes.get(scope or ""))
         label = role.value + (" (pending)" if state is AccountState.pending else "")
         shown.append((label, id_number, name))
-    db.session.commit()
+    db.session.flush()
     logger.info("demo content ready")
     return shown
 
@@ -117,6 +117,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
 def demo_command() -> None:
     """Seed demo organisations and accounts (safe to run again)."""
     accounts = seed_demo()
+    db.session.commit()
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for role, id_number, name in accounts:
         click.echo(f"  {role:<24} {id_number}  {name}")

@@ -6,6 +6,13 @@ from lms import create_app
 from lms.config import ConfigError
 
 
+@pytest.fixture(autouse=True)
+def instance_in_tmp(monkeypatch, tmp_path):
+    """Apps built here keep their development secret key out of the work tree."""
+    monkeypatch.setattr("lms.config.PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr("flask.Flask.auto_find_instance_path", lambda self: str(tmp_path / "i"))
+
+
 def test_production_without_secret_key_is_an_error(monkeypatch):
     monkeypatch.setenv("LMS_ENV", "production")
     monkeypatch.delenv("LMS_SECRET_KEY", raising=False)
@@ -40,3 +47,10 @@ def test_passwords_use_scrypt_by_default(monkeypatch):
 
     with app.app_context():
         assert hash_password("Correct4horse").startswith("scrypt:32768:8:1$")
+
+
+def test_development_keeps_one_generated_secret_key(monkeypatch, tmp_path):
+    monkeypatch.delenv("LMS_SECRET_KEY", raising=False)
+    first = create_app().config["SECRET_KEY"]
+    assert len(first) == 64 and create_app().config["SECRET_KEY"] == first
+    assert (tmp_path / "i" / "secret_key").stat().st_mode & 0o077 == 0

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
+from lms.auth import sessions, throttle
 from lms.auth.idcard import InvalidIdNumber, normalize_id_number
 from lms.auth.models import Role
 from lms.auth.services import DuplicateIdNumber
 from lms.extensions import db
 from lms.orgs.models import Organisation, OrgKind
-from lms.orgs.services import organisations
+from lms.orgs.services import org_named
 from lms.staff import importer
 from lms.staff.services import NewAccount, open_account
 
@@ -22,10 +24,10 @@ user_cli = click.Group("user", help="Accounts: create staff, import a unit's sta
 def _org_named(name: str | None, kind: OrgKind | None = None) -> Organisation | None:
     if not name:
         return None
-    found = [o for o in organisations(kind) if o.name == name]
-    if len(found) != 1:
+    org = org_named(name, kind)
+    if org is None:
         raise click.BadParameter(f"no single organisation named {name!r}")
-    return found[0]
+    return org
 
 
 def _print_accounts(accounts: list[NewAccount]) -> None:
@@ -70,8 +72,9 @@ def create(
 @with_appcontext
 def import_command(sheet: Path, unit_name: str) -> None:
     """Import a unit's staff from an .xlsx or .csv sheet: all rows or none."""
-    unit = _org_named(unit_name, OrgKind.unit)
-    assert unit is not None
+    unit = org_named(unit_name, OrgKind.unit)
+    if unit is None:
+        raise click.BadParameter(f"no unit named {unit_name!r}", param_hint="--unit")
     try:
         check = importer.check_sheet(sheet.read_bytes())
         if not check.ok:
@@ -83,3 +86,13 @@ def import_command(sheet: Path, unit_name: str) -> None:
         raise click.ClickException(str(exc)) from None
     db.session.commit()
     _print_accounts(accounts)
+
+
+@user_cli.command("prune")
+@with_appcontext
+def prune() -> None:
+    """Delete ended login sessions older than 30 days and stale login-failure counts."""
+    ended = sessions.prune(timedelta(days=30))
+    forgotten = throttle.prune()
+    db.session.commit()
+    click.echo(f"removed {ended} old login sessions and {forgotten} login-failure records")

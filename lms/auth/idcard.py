@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date
 
 from flask_babel import gettext as _
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARACTERS = "10X98765432"
+_SHAPE = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)
 
 
 class InvalidIdNumber(ValueError):
@@ -21,11 +24,14 @@ def check_character(first17: str) -> str:
 
 
 def normalize_id_number(raw: str) -> str:
-    """Return the ID number upper-cased, or raise :class:`InvalidIdNumber` saying what is wrong."""
-    value = (raw or "").strip().upper()
+    """Return the ID number upper-cased, or raise :class:`InvalidIdNumber` saying what is wrong.
+
+    Full-width digits and Ｘ, which Chinese input methods produce, count as their ASCII selves.
+    """
+    value = unicodedata.normalize("NFKC", raw or "").strip().upper()
     if len(value) != 18:
         raise InvalidIdNumber(_("身份证号应为 18 位，当前为 %(n)d 位。", n=len(value)))
-    if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+    if not _SHAPE.fullmatch(value):
         raise InvalidIdNumber(_("身份证号前 17 位应为数字，最后一位为数字或 X。"))
     try:
         date(int(value[6:10]), int(value[10:12]), int(value[12:14]))

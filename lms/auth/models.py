@@ -77,8 +77,9 @@ class User(UserMixin, Base):
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
     title_series_id: Mapped[int | None] = mapped_column(sa.ForeignKey("title_series.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    activated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    #: When and by whom the account was activated or refused (imports and admins count too).
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     unit: Mapped[Organisation | None] = relationship(foreign_keys=[unit_id])
     title_series: Mapped[TitleSeries | None] = relationship()
@@ -119,6 +120,17 @@ class User(UserMixin, Base):
         if unit is None:
             return False
         return self.is_city_admin or self.has_role(Role.unit_reviewer, unit)
+
+    def can_reset_password_of(self, other: User) -> bool:
+        """A city admin may reset anyone's password; a unit's reviewer only that of the unit's
+        learners who hold no other role (never a reviewer's or an admin's)."""
+        if self.is_city_admin:
+            return True
+        return (
+            self.can_manage_unit(other.unit)
+            and other.id != self.id
+            and all(a.role is Role.learner for a in other.roles)
+        )
 
     @property
     def managed_units(self) -> list[Organisation]:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -64,12 +67,28 @@ def generate_password(length: int = 10) -> str:
             return candidate
 
 
-#: A hash to check against when the account does not exist, so timing does not tell.
-_DUMMY_HASH: dict[str, str] = {}
+#: How long checking a full-cost password takes here, per hash method (measured once).
+_FULL_CHECK_SECONDS: dict[str, float] = {}
 
 
-def dummy_verify(password: str) -> None:
+def _full_check_seconds() -> float:
     method = current_app.config["PASSWORD_HASH_METHOD"]
-    if method not in _DUMMY_HASH:
-        _DUMMY_HASH[method] = generate_password_hash("not-a-password-0", method=method)
-    check_password_hash(_DUMMY_HASH[method], password)
+    if method not in _FULL_CHECK_SECONDS:
+        sample = generate_password_hash("calibration-0", method=method)
+        started = time.perf_counter()
+        check_password_hash(sample, "calibration-1")
+        _FULL_CHECK_SECONDS[method] = time.perf_counter() - started
+    return _FULL_CHECK_SECONDS[method]
+
+
+@contextmanager
+def constant_time() -> Iterator[None]:
+    """Make a login check last as long as checking a full-cost password, so the response time
+    tells nothing: not whether the account exists, nor whether it still has a cheap one-time
+    password."""
+    floor = _full_check_seconds()
+    started = time.perf_counter()
+    yield
+    left = floor - (time.perf_counter() - started)
+    if left > 0:
+        time.sleep(left)

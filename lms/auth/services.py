@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from lms.auth import throttle
 from lms.auth.models import AccountState, Role, RoleAssignment, User
-from lms.auth.passwords import check_strength, dummy_verify, hash_password, verify_password
+from lms.auth.passwords import check_strength, constant_time, hash_password, verify_password
 from lms.extensions import db
 from lms.orgs.models import Organisation, OrgKind, TitleSeries
 
@@ -40,6 +40,7 @@ def authenticate(id_number: str, password: str, client_address: str | None) -> U
     though the login failed.
     """
     keys = (throttle.account_key(id_number), throttle.address_key(client_address))
+    throttle.hold(keys[0])
     block = throttle.current_block(*keys)
     if block is not None:
         if block.locked:
@@ -50,11 +51,8 @@ def authenticate(id_number: str, password: str, client_address: str | None) -> U
         raise LoginRefused(_("尝试过于频繁，请 %(s)d 秒后再试。", s=block.seconds_left))
 
     user = user_by_id_number(id_number)
-    if user is None:
-        dummy_verify(password)
-        ok = False
-    else:
-        ok = verify_password(user.password_hash, password)
+    with constant_time():
+        ok = user is not None and verify_password(user.password_hash, password)
     if not ok:
         throttle.record_failure(*keys)
         raise LoginRefused(_("身份证号或密码不正确。"))

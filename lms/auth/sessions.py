@@ -8,6 +8,9 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app, g, request, session
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.auth.models import LoginSession, User
 from lms.db import utcnow
@@ -50,18 +53,41 @@ def current() -> LoginSession | None:
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
     max_age = current_app.config["PERMANENT_SESSION_LIFETIME"]
     if now - row.last_seen_at > idle or now - row.created_at > max_age:
-        row.ended_at = now
-        g.login_session_changed = True
+        _note(row, ended_at=now)
         return None
     if now - row.last_seen_at > TOUCH_EVERY:
-        row.last_seen_at = now
-        g.login_session_changed = True
+        _note(row, last_seen_at=now)
     return row
 
 
-def save_changes() -> None:
-    """Commit an expiry or a last-seen time noticed while loading the user (after_request)."""
-    if g.pop("login_session_changed", False):
+def _note(row: LoginSession, **values: object) -> None:
+    """Record an expiry or a last-seen time without flushing the request's own work."""
+    db.session.execute(
+        sa.update(LoginSession).where(LoginSession.id == row.id).values(**values),
+        execution_options={"synchronize_session": False},
+    )
+    for name, value in values.items():
+        set_committed_value(row, name, value)
+    db.session.info["login_session_noted"] = True
+
+
+@event.listens_for(Session, "after_flush")
+def _work_flushed(session: Session, flush_context: object) -> None:
+    session.info["work_flushed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _transaction_over(session: Session, *args: object) -> None:
+    session.info.pop("login_session_noted", None)
+    session.info.pop("work_flushed", None)
+
+
+def save_noted() -> None:
+    """After a request: keep what :func:`_note` wrote, unless the transaction holds other
+    writes — those are the view's to commit or drop, never this hook's."""
+    info = db.session.info
+    if info.get("login_session_noted") and not info.get("work_flushed"):
         db.session.commit()
 
 
@@ -104,3 +130,14 @@ def open_sessions(user: User) -> list[LoginSession]:
             .order_by(LoginSession.last_seen_at.desc())
         )
     )
+
+
+def prune(older_than: timedelta) -> int:
+    """Delete sessions that ended, or went idle, longer than ``older_than`` ago."""
+    cutoff = utcnow() - older_than
+    result = db.session.execute(
+        sa.delete(LoginSession).where(
+            sa.or_(LoginSession.ended_at < cutoff, LoginSession.last_seen_at < cutoff)
+        )
+    )
+    return result.rowcount

@@ -33,7 +33,8 @@ class Policy:
         if failures >= self.lock_after:
             return self.lock
         if failures >= self.slow_after:
-            return timedelta(seconds=5 * 3 ** (failures - self.slow_after))
+            wait = timedelta(seconds=5 * 3 ** min(failures - self.slow_after, 10))
+            return min(wait, self.lock)
         return timedelta(0)
 
 
@@ -65,10 +66,28 @@ def _policy(key: str) -> Policy:
     return Policy(config["LOGIN_ADDRESS_SLOW_AFTER"], config["LOGIN_ADDRESS_LOCK_AFTER"], lock)
 
 
+def hold(key: str) -> None:
+    """Lock ``key``'s row until the transaction ends, so parallel guesses at one account are
+    checked one after another and each sees the failures before it."""
+    if db.session.get(LoginThrottle, key) is None:
+        _insert_row(key)
+    # A write takes the row lock on PostgreSQL and the database write lock on SQLite.
+    db.session.execute(
+        sa.update(LoginThrottle)
+        .where(LoginThrottle.key == key)
+        .values(failures=LoginThrottle.failures)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def current_block(*keys: str) -> Block | None:
     """The longest block in force for any of ``keys``, or None."""
     now = utcnow()
-    rows = db.session.scalars(sa.select(LoginThrottle).where(LoginThrottle.key.in_(keys)))
+    rows = db.session.scalars(
+        sa.select(LoginThrottle)
+        .where(LoginThrottle.key.in_(keys))
+        .execution_options(populate_existing=True)
+    )
     blocks = [
         Block(row.blocked_until, row.failures >= _policy(row.key).lock_after)
         for row in rows
@@ -81,7 +100,7 @@ def record_failure(*keys: str) -> None:
     """Count one failed attempt against each key, and block them as the policy says."""
     now = utcnow()
     for key in keys:
-        row = db.session.get(LoginThrottle, key, with_for_update=True)
+        row = db.session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
         if row is None:
             row = _insert_row(key)
         if now - row.last_failure_at > FORGET_AFTER or (
@@ -107,7 +126,21 @@ def _insert_row(key: str) -> LoginThrottle:
             db.session.add(row)
         return row
     except sa.exc.IntegrityError:
-        return db.session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
+        row = db.session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
+        assert row is not None
+        return row
+
+
+def prune() -> int:
+    """Forget rows with nothing left to remember; return how many."""
+    cutoff = utcnow() - FORGET_AFTER
+    result = db.session.execute(
+        sa.delete(LoginThrottle).where(
+            LoginThrottle.last_failure_at < cutoff,
+            sa.or_(LoginThrottle.blocked_until.is_(None), LoginThrottle.blocked_until < cutoff),
+        )
+    )
+    return result.rowcount
 
 
 def clear(key: str) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from lms.auth import services, sessions
+from lms.auth import bp, services, sessions
 from lms.auth.forms import ChangePasswordForm, LoginForm, RegisterForm
 from lms.auth.guards import actor
 from lms.extensions import db, login_manager
@@ -15,8 +15,6 @@ from lms.forms import ActionForm
 from lms.orgs.forms import title_series_choices, unit_choices
 from lms.orgs.services import get_title_series, get_unit
 from lms.urls import safe_next
-
-bp = Blueprint("auth", __name__, template_folder="templates")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -45,7 +43,6 @@ def login() -> str | Response:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
-    ActionForm().validate_on_submit()  # CSRFProtect has already checked the token
     sessions.end_current()
     logout_user()
     db.session.commit()
@@ -153,5 +150,5 @@ def unauthorized() -> Response:
 
 @bp.after_app_request
 def save_login_session(response: Response) -> Response:
-    sessions.save_changes()
+    sessions.save_noted()
     return response

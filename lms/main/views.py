@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -11,9 +11,8 @@ from lms.auth.guards import actor
 from lms.auth.models import AccountState, Role, User
 from lms.extensions import db
 from lms.i18n import LANGUAGE_COOKIE
+from lms.main import bp
 from lms.urls import safe_next
-
-bp = Blueprint("main", __name__, template_folder="templates")
 
 
 @bp.route("/")

@@ -15,7 +15,7 @@ org_cli = click.Group("org", help="Organisations: districts, departments, units,
 def _find(kind: OrgKind, name: str | None) -> Organisation | None:
     if not name:
         return None
-    found = next((o for o in services.organisations(kind) if o.name == name), None)
+    found = services.org_named(name, kind)
     if found is None:
         raise click.BadParameter(f"no {kind.value} named {name!r}")
     return found

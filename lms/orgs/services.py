@@ -27,6 +27,15 @@ def get_org(org_id: int | None, kind: OrgKind | None = None) -> Organisation | N
     return org
 
 
+def org_named(name: str, kind: OrgKind | None = None) -> Organisation | None:
+    """The organisation called ``name`` (of ``kind``), if exactly one is."""
+    query = sa.select(Organisation).where(Organisation.name == name)
+    if kind is not None:
+        query = query.where(Organisation.kind == kind)
+    found = db.session.scalars(query.limit(2)).all()
+    return found[0] if len(found) == 1 else None
+
+
 def get_unit(unit_id: int | None) -> Organisation | None:
     return get_org(unit_id, OrgKind.unit)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
@@ -11,11 +11,9 @@ from lms.auth.guards import require_role
 from lms.auth.models import Role
 from lms.extensions import db
 from lms.forms import choice_list
-from lms.orgs import services
+from lms.orgs import bp, services
 from lms.orgs.forms import OrganisationForm, org_choices
 from lms.orgs.models import OrgKind
-
-bp = Blueprint("orgs", __name__, template_folder="templates", url_prefix="/orgs")
 
 
 @bp.route("/", methods=["GET", "POST"])

@@ -39,3 +39,9 @@ class StaffAccountForm(RoleForm):
     )
     phone = StringField(_l("手机号"), validators=[Optional(), phone_field])
     unit_id = SelectField(_l("工作单位"), coerce=int)
+
+
+class SearchForm(FlaskForm):
+    """Searching accounts is a POST: a full ID number must not end up in URLs and logs."""
+
+    q = StringField(_l("查找账号"), validators=[Length(max=50)])

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -17,7 +16,6 @@ import openpyxl
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from openpyxl.utils.exceptions import InvalidFileException
 
 from lms.auth.guards import require
 from lms.auth.idcard import InvalidIdNumber, normalize_id_number
@@ -41,6 +39,9 @@ HEADERS = {
 }
 REQUIRED = ("id_number", "name", "phone")
 TEMPLATE_HEADERS = ("身份证号", "姓名", "手机号", "职称系列")
+#: Empty rows read in a row before reading stops: sheets often carry thousands of formatted,
+#: empty rows below the data.
+MAX_BLANK_RUN = 500
 
 
 class SheetError(ValueError):
@@ -67,19 +68,17 @@ class SheetCheck:
         return not self.errors and bool(self.rows)
 
 
-def read_table(data: bytes) -> Iterator[tuple[int, list[object]]]:
+def _raw_rows(data: bytes) -> Iterator[tuple[int, list[object]]]:
     """Yield (row number, cells) from an .xlsx workbook's first sheet or a CSV text file."""
     if not data:
         raise SheetError(_("文件是空的。"))
     if data.startswith(b"PK\x03\x04"):
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
-            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
-            raise SheetError(_("文件不是有效的 Excel（.xlsx）工作簿。")) from None
-        sheet = book.worksheets[0]
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, list(row)
-        book.close()
+            for number, row in enumerate(book.worksheets[0].iter_rows(values_only=True), 1):
+                yield number, list(row)
+        finally:
+            book.close()
         return
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise SheetError(_("不支持旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 后上传。"))
@@ -93,8 +92,33 @@ def read_table(data: bytes) -> Iterator[tuple[int, list[object]]]:
             continue
     else:
         raise SheetError(_("文件编码无法识别，请使用 UTF-8 或 GBK 编码的 CSV，或 .xlsx 工作簿。"))
-    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        yield number, list(row)
+    yield from enumerate(csv.reader(io.StringIO(text)), start=1)
+
+
+def read_rows(data: bytes, limit: int) -> list[tuple[int, list[object]]]:
+    """The filled rows of the sheet, (row number, cells): at most ``limit`` + 2 of them (the
+    header, and one more to tell that the sheet is too long)."""
+    rows: list[tuple[int, list[object]]] = []
+    blank_run = 0
+    try:
+        for number, cells in _raw_rows(data):
+            if not any(_text(cell) for cell in cells):
+                blank_run += 1
+                if blank_run > MAX_BLANK_RUN:
+                    break
+                continue
+            blank_run = 0
+            rows.append((number, cells))
+            if len(rows) > limit + 1:
+                break
+    except SheetError:
+        raise
+    except csv.Error:
+        raise SheetError(_("CSV 文件格式有误：某一格内容过长，或引号不成对。")) from None
+    except Exception:  # openpyxl raises many kinds of error on a damaged workbook
+        logger.info("unreadable workbook", exc_info=True)
+        raise SheetError(_("文件不是有效的 Excel（.xlsx）工作簿，或已损坏。")) from None
+    return rows
 
 
 def _text(cell: object) -> str:
@@ -112,15 +136,15 @@ def check_sheet(data: bytes) -> SheetCheck:
     series = title_series_by_name()
     columns: dict[str, int] | None = None
     seen: dict[str, int] = {}
-    for number, cells in read_table(data):
-        if not any(_text(c) for c in cells):
-            continue
+    people = 0
+    for number, cells in read_rows(data, max_rows):
         if columns is None:
             columns = _header(number, cells, result)
             if columns is None:
                 return result
             continue
-        if len(result.rows) + len(result.errors) >= max_rows:
+        people += 1
+        if people > max_rows:
             result.errors.append((number, _("一次最多导入 %(n)d 人，请分批导入。", n=max_rows)))
             return result
         row = _check_row(number, cells, columns, series, seen, result)
@@ -238,8 +262,8 @@ def create_accounts(
                     password_hash=hash_one_time_password(password),
                     must_change_password=True,
                     state=AccountState.active,
-                    activated_at=now,
-                    activated_by_id=granted_by,
+                    reviewed_at=now,
+                    reviewed_by_id=granted_by,
                     roles=[RoleAssignment(role=Role.learner, granted_by_id=granted_by)],
                 )
                 db.session.add(user)

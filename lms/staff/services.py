@@ -51,8 +51,8 @@ def activate(actor: User, user: User) -> bool:
     if user.state is not AccountState.pending:
         return False
     user.state = AccountState.active
-    user.activated_at = utcnow()
-    user.activated_by_id = actor.id
+    user.reviewed_at = utcnow()
+    user.reviewed_by_id = actor.id
     db.session.flush()
     logger.info("user %s activated by %s", user.id, actor.id)
     return True
@@ -64,7 +64,8 @@ def reject(actor: User, user: User) -> bool:
     if user.state is not AccountState.pending:
         return False
     user.state = AccountState.disabled
-    user.activated_by_id = actor.id
+    user.reviewed_at = utcnow()
+    user.reviewed_by_id = actor.id
     db.session.flush()
     return True
 
@@ -105,7 +106,7 @@ def open_account(
 ) -> NewAccount:
     """Open an active account with a one-time password. No permission check: callers do it
     (the ``lms user create`` command is run by whoever operates the server)."""
-    check_scope(role, org)
+    check_grant(role, org, unit)
     password = generate_password()
     user = User(
         id_number=id_number,
@@ -115,21 +116,23 @@ def open_account(
         password_hash=hash_one_time_password(password),
         must_change_password=True,
         state=AccountState.active,
-        activated_at=utcnow(),
-        activated_by_id=by.id if by else None,
+        reviewed_at=utcnow(),
+        reviewed_by_id=by.id if by else None,
     )
     add_user(user)
     add_role(user, role, org, by)
     return NewAccount(user, password)
 
 
-def check_scope(role: Role, org: Organisation | None) -> None:
-    """Raise ValueError unless ``org`` is the kind of organisation ``role`` is scoped to."""
+def check_grant(role: Role, org: Organisation | None, unit: Organisation | None) -> None:
+    """Raise ValueError unless ``role`` may be held with scope ``org`` by someone in ``unit``."""
     kind = role.scope_kind
     if kind is None and org is not None:
         raise ValueError(_("该角色不限定机构，请不要选择机构。"))
     if kind is not None and (org is None or org.kind is not kind):
         raise ValueError(_("该角色须选择一个对应的机构。"))
+    if role is Role.learner and (unit is None or unit.kind is not OrgKind.unit):
+        raise ValueError(_("专业技术人员须先有所在单位。"))
 
 
 def grant_role(actor: User, user: User, role: Role, org: Organisation | None) -> RoleAssignment:
@@ -142,12 +145,10 @@ def add_role(
     user: User, role: Role, org: Organisation | None, by: User | None = None
 ) -> RoleAssignment:
     """Give ``user`` a role (idempotent: an existing grant is returned as it is)."""
-    check_scope(role, org)
+    check_grant(role, org, user.unit)
     for existing in user.roles:
         if existing.role is role and existing.org_id == (org.id if org else None):
             return existing
-    if role is Role.learner and (user.unit is None or user.unit.kind is not OrgKind.unit):
-        raise ValueError(_("专业技术人员须先有所在单位。"))
     assignment = RoleAssignment(role=role, org=org, granted_by_id=by.id if by else None)
     user.roles.append(assignment)
     db.session.flush()
@@ -165,13 +166,17 @@ def revoke_role(actor: User, assignment: RoleAssignment) -> None:
 
 def reset_password(actor: User, user: User) -> str:
     """Give ``user`` a one-time password (to be changed at login) and end their sessions."""
-    require(actor.is_city_admin or actor.can_manage_unit(user.unit))
+    require(actor.can_reset_password_of(user))
     password = generate_password()
     user.password_hash = hash_one_time_password(password)
     user.must_change_password = True
     sessions.end_all(user)
     db.session.flush()
     return password
+
+
+def looks_like_id_number(text: str) -> bool:
+    return len(text) == 18 and text[:17].isdigit()
 
 
 def search_accounts(text: str, limit: int = 50) -> list[User]:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
@@ -17,10 +26,8 @@ from lms.forms import ActionForm, choice_list
 from lms.orgs.forms import org_choices, unit_choices
 from lms.orgs.models import ORG_KIND_LABELS, Organisation, OrgKind
 from lms.orgs.services import get_org, get_unit, organisations
-from lms.staff import importer, services
-from lms.staff.forms import ImportForm, RoleForm, StaffAccountForm
-
-bp = Blueprint("staff", __name__, template_folder="templates", url_prefix="/staff")
+from lms.staff import bp, importer, services
+from lms.staff.forms import ImportForm, RoleForm, SearchForm, StaffAccountForm
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -90,23 +97,20 @@ def reject(user_id: int) -> Response:
 
 @bp.route("/users/<int:user_id>/reset-password", methods=["POST"])
 @login_required
-def reset_password(user_id: int) -> str:
+def reset_password(user_id: int) -> Response:
     user = _user_or_404(user_id)
-    require(actor().is_city_admin or actor().can_manage_unit(user.unit))
-    ActionForm().validate_on_submit()
+    require(actor().can_reset_password_of(user))
     password = services.reset_password(actor(), user)
     db.session.commit()
-    return render_template(
-        "staff/new_passwords.html",
-        accounts=[services.NewAccount(user, password)],
-        title=_("密码已重置"),
-        back=request.referrer,
+    back = url_for("staff.account", user_id=user.id) if actor().is_city_admin else url_for(
+        "staff.roster", unit_id=user.unit_id
     )
+    return _one_time_passwords([services.NewAccount(user, password)], _("密码已重置"), back)
 
 
 @bp.route("/units/<int:unit_id>/import", methods=["GET", "POST"])
 @login_required
-def import_sheet(unit_id: int) -> str:
+def import_sheet(unit_id: int) -> str | Response:
     unit = _unit_or_404(unit_id)
     require(actor().can_manage_unit(unit))
     form = ImportForm()
@@ -119,11 +123,10 @@ def import_sheet(unit_id: int) -> str:
         else:
             if created:
                 db.session.commit()
-                return render_template(
-                    "staff/new_passwords.html",
-                    accounts=created,
-                    title=_("已导入 %(n)d 人", n=len(created)),
-                    back=url_for("staff.roster", unit_id=unit.id),
+                return _one_time_passwords(
+                    created,
+                    _("已导入 %(n)d 人", n=len(created)),
+                    url_for("staff.roster", unit_id=unit.id),
                 )
     return render_template("staff/import.html", unit=unit, form=form, check=check)
 
@@ -140,6 +143,15 @@ def import_template() -> Response:
     )
 
 
+def _one_time_passwords(accounts: list[services.NewAccount], title: str, back: str) -> Response:
+    """The page that shows one-time passwords, once: never stored by a browser or a proxy."""
+    response = make_response(
+        render_template("staff/new_passwords.html", accounts=accounts, title=title, back=back)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _role_form_choices(form: RoleForm) -> None:
     """Organisations grouped by kind; the service checks the kind fits the role."""
     form.org_id.choices = choice_list([(0, _("（不限定）"))], _("不限定机构"))
@@ -147,14 +159,16 @@ def _role_form_choices(form: RoleForm) -> None:
         form.org_id.choices += org_choices(kind, str(label))
 
 
-@bp.route("/accounts")
+@bp.route("/accounts", methods=["GET", "POST"])
 @login_required
 def accounts() -> str:
     require_role(Role.city_admin)
-    search = request.args.get("q", "", type=str)[:50]
-    return render_template(
-        "staff/accounts.html", users=services.search_accounts(search), search=search
-    )
+    form = SearchForm()
+    search = form.q.data.strip() if form.validate_on_submit() and form.q.data else ""
+    users = services.search_accounts(search)
+    if services.looks_like_id_number(search):
+        form.q.data = ""  # found it; the number is not written back into the page
+    return render_template("staff/accounts.html", users=users, form=form)
 
 
 @bp.route("/accounts/new", methods=["GET", "POST"])
@@ -181,11 +195,8 @@ def new_account() -> str | Response:
             form.org_id.errors.append(str(exc))
         else:
             db.session.commit()
-            return render_template(
-                "staff/new_passwords.html",
-                accounts=[account],
-                title=_("账号已创建"),
-                back=url_for("staff.account", user_id=account.user.id),
+            return _one_time_passwords(
+                [account], _("账号已创建"), url_for("staff.account", user_id=account.user.id)
             )
     return render_template("staff/new_account.html", form=form)
 

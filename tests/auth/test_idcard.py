@@ -51,3 +51,13 @@ def test_every_wrong_check_character_is_refused() -> None:
 
 def test_masking_keeps_first_and_last_four() -> None:
     assert mask_id_number("37100219900307123X") == "3710**********123X"
+
+
+def test_full_width_digits_from_chinese_input_methods_count_as_ascii() -> None:
+    assert normalize_id_number("１１０１０５１９４９１２３１００２ｘ") == "11010519491231002X"
+
+
+@pytest.mark.parametrize("raw", ["²1010519491231002X", "١١٠١٠٥١٩٤٩١٢٣١٠٠٢X"])
+def test_other_unicode_digits_are_refused_not_crashed_on(raw: str) -> None:
+    with pytest.raises(InvalidIdNumber):
+        normalize_id_number(raw)

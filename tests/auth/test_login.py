@@ -74,8 +74,10 @@ def test_failures_slow_down_then_lock_the_account(client, people):
     assert db.session.get(LoginThrottle, f"account:{number}", populate_existing=True) is None
 
 
-def test_one_address_guessing_many_accounts_is_locked(client, people, app):
-    for n in range(app.config["LOGIN_ADDRESS_LOCK_AFTER"]):
+def test_one_address_guessing_many_accounts_is_locked(client, people, app, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_ADDRESS_SLOW_AFTER", 8)
+    monkeypatch.setitem(app.config, "LOGIN_ADDRESS_LOCK_AFTER", 12)
+    for n in range(12):
         db.session.execute(sa.update(LoginThrottle).values(blocked_until=None))
         login(client, f"guess{n}", "Wrong4pw")
     html = login(client, people.learner.id_number).get_data(as_text=True)
@@ -124,13 +126,29 @@ def test_logout_everywhere_ends_other_devices(client, new_client, people, login_
 def test_idle_session_expires(client, people, login_as):
     login_as(people.learner)
     db.session.execute(
-        sa.update(LoginSession).values(
-            last_seen_at=utcnow() - timedelta(minutes=121),
-            created_at=utcnow() - timedelta(minutes=125),
-        )
+        sa.update(LoginSession).values(last_seen_at=utcnow() - timedelta(minutes=121))
     )
     response = client.get("/home", follow_redirects=True)
     assert "登录已过期或已在其他设备上退出" in response.get_data(as_text=True)
+
+
+def test_busy_session_still_ends_after_twelve_hours(client, people, login_as):
+    login_as(people.learner)
+    db.session.execute(
+        sa.update(LoginSession).values(created_at=utcnow() - timedelta(hours=12, minutes=1))
+    )
+    assert client.get("/home").status_code == 302
+    assert db.session.scalar(sa.select(LoginSession.ended_at)) is not None
+
+
+def test_a_busy_session_is_kept_alive(client, people, login_as):
+    login_as(people.learner)
+    db.session.execute(
+        sa.update(LoginSession).values(last_seen_at=utcnow() - timedelta(minutes=100))
+    )
+    assert client.get("/home").status_code == 200
+    seen = db.session.scalar(sa.select(LoginSession.last_seen_at))
+    assert utcnow() - seen < timedelta(minutes=1)
 
 
 def test_session_cookie_is_httponly_and_samesite(client, people):
@@ -182,6 +200,14 @@ def test_missing_or_forged_csrf_token_is_refused_in_chinese(client, people):
         assert response.status_code == 400
         assert "页面已过期" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginSession)) == 0
+
+
+def test_signed_in_post_without_csrf_token_changes_nothing(client, people, login_as):
+    login_as(people.unit_reviewer)
+    response = client.post(f"/staff/users/{people.pending.id}/activate")
+    assert response.status_code == 400 and "页面已过期" in response.get_data(as_text=True)
+    db.session.refresh(people.pending)
+    assert people.pending.state is AccountState.pending
 
 
 def test_next_parameter_cannot_leave_the_site(client, people):

@@ -15,6 +15,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from lms.demo import seed_demo
+from lms.extensions import db
 from tests.conftest import make_app
 from tests.databases import fresh_database
 
@@ -25,14 +26,11 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(
-        f"browser tests need Chromium at {CHROMIUM}: `apt-get install chromium` "
-        "(or set LMS_CHROMIUM)",
-        allow_module_level=True,
-    )
-playwright_sync = pytest.importorskip(
-    "playwright.sync_api", reason="browser tests need playwright: pip install -e '.[test]'"
+#: Every browser test module carries this mark: skipped, saying why, where there is no Chromium.
+needs_chromium = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(),
+    reason=f"browser tests need Chromium at {CHROMIUM}: `apt-get install chromium` "
+    "(or set LMS_CHROMIUM)",
 )
 
 
@@ -44,6 +42,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         with app.app_context():
             flask_migrate.upgrade()
             accounts = {role: id_number for role, id_number, _ in seed_demo()}
+            db.session.commit()
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
@@ -53,14 +52,15 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
             server.shutdown()
             thread.join(timeout=5)
             with app.app_context():
-                from lms.extensions import db
-
                 db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
-    with playwright_sync.sync_playwright() as playwright:
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="browser tests need playwright: pip install -e '.[test]'"
+    )
+    with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )

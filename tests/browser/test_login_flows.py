@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 
 from lms.demo import DEMO_PASSWORD
+from tests.browser.conftest import needs_chromium
 from tests.factories import id_number
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 def log_in(page: Any, base: str, number: str, password: str = DEMO_PASSWORD) -> None:

@@ -46,6 +46,30 @@ def test_scope_must_fit_the_role(client, people, orgs, login_as):
         assert message in html, role
 
 
+def test_a_refused_account_leaves_nothing_behind(client, people, login_as):
+    login_as(people.city_admin)
+    number = id_number()
+    html = client.submit(
+        "/staff/accounts/new",
+        {"id_number": number, "name": "某人", "role": "learner", "org_id": 0, "unit_id": 0},
+    ).get_data(as_text=True)
+    assert "须先有所在单位" in html
+    assert db.session.scalar(sa.select(User).where(User.id_number == number)) is None
+
+
+def test_unit_reviewer_cannot_reset_a_colleague_reviewers_password(
+    client, people, orgs, login_as
+):
+    colleague = people.other_unit_reviewer
+    colleague.unit = orgs.unit  # works in the same unit, reviews another
+    db.session.flush()
+    login_as(people.unit_reviewer)
+    assert client.submit(f"/staff/users/{colleague.id}/reset-password").status_code == 403
+    roster = client.get(f"/staff/units/{orgs.unit.id}").get_data(as_text=True)
+    colleague_row = roster.split(colleague.name)[1].split("</tr>")[0]
+    assert "重置密码" not in colleague_row
+
+
 def test_existing_id_number_is_refused(client, people, login_as):
     login_as(people.city_admin)
     html = client.submit(

@@ -66,12 +66,12 @@ def test_unit_reviewer_activates_a_registration(client, people, login_as):
     assert response.status_code == 302
     db.session.refresh(people.pending)
     assert people.pending.state is AccountState.active
-    assert people.pending.activated_by_id == people.unit_reviewer.id
+    assert people.pending.reviewed_by_id == people.unit_reviewer.id
 
     # A second click changes nothing.
     client.submit(f"/staff/users/{people.pending.id}/activate")
     db.session.refresh(people.pending)
-    assert people.pending.activated_by_id == people.unit_reviewer.id
+    assert people.pending.reviewed_by_id == people.unit_reviewer.id
 
 
 def test_reviewer_of_another_unit_cannot_activate(client, people, login_as):

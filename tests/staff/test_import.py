@@ -168,3 +168,43 @@ def test_another_units_reviewer_cannot_import(client, people, orgs, login_as):
     login_as(people.other_unit_reviewer)
     sheet = workbook(HEADER, (id_number(), "某人", "13800000000"))
     assert upload(client, orgs.unit, sheet).status_code == 403
+
+
+def test_a_damaged_workbook_or_csv_is_refused_not_crashed_on(reviewer, orgs):
+    good = workbook(HEADER, (id_number(), "某人", "13800000000"))
+    broken = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as source, zipfile.ZipFile(broken, "w") as target:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                content = content[: len(content) // 2]  # sheet XML cut in the middle
+            target.writestr(item, content)
+    html = upload(reviewer, orgs.unit, broken.getvalue()).get_data(as_text=True)
+    assert "不是有效的 Excel" in html
+
+    huge_cell = ("身份证号,姓名,手机号\r\n" + id_number() + ',"' + "长" * 140_000 + '",1\r\n')
+    html = upload(reviewer, orgs.unit, huge_cell.encode(), "staff.csv").get_data(as_text=True)
+    assert "CSV 文件格式有误" in html
+
+
+def test_thousands_of_empty_rows_below_the_header_end_the_reading(reviewer, orgs):
+    text = "身份证号,姓名,手机号\r\n" + ",,\r\n" * 100_000 + f"{id_number()},迟到,13800000000\r\n"
+    html = upload(reviewer, orgs.unit, text.encode(), "staff.csv").get_data(as_text=True)
+    assert "表头下面没有人员数据" in html
+
+
+def test_someone_registering_during_the_import_leaves_nothing_half_done(app, orgs, people):
+    from lms.staff import importer
+    from tests.factories import make_user
+
+    rows = importer.check_sheet(
+        workbook(HEADER, (id_number(), "甲", "13800000000"), (id_number(), "乙", "13800000001"))
+    ).rows
+    late = make_user(unit=orgs.unit)
+    late.id_number, taken = rows[1].id_number, late.id_number
+    db.session.flush()
+    before = user_count()
+    with pytest.raises(importer.SheetError, match="刚刚注册"):
+        importer.create_accounts(orgs.unit, rows, by=people.unit_reviewer)
+    assert user_count() == before
+    assert taken
