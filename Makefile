@@ -8,12 +8,12 @@ CATALOGS := $(patsubst %.po,%.mo,$(wildcard lms/translations/*/LC_MESSAGES/messa
 
 .PHONY: run test install lint translations
 
-run: $(VENV)/.installed $(CATALOGS)
+run: $(VENV)/.installed $(CATALOGS) node_modules/.installed
 	$(BIN)/lms db upgrade
 	$(BIN)/lms demo
 	$(BIN)/lms run --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-test $(CATALOGS)
+test: $(VENV)/.installed-test $(CATALOGS) node_modules/.installed
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
@@ -27,6 +27,15 @@ $(VENV)/.installed: pyproject.toml
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
+
+# Front-end packages (hls.js) from the npm registry, pinned by package-lock.json. Without npm
+# the player falls back to the browser's own HLS support (Safari, iPhone).
+node_modules/.installed: package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "npm not found: hls.js not installed; the player needs native HLS support"; \
+	fi
 
 %.mo: %.po $(VENV)/.installed
 	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from lms import config
+from lms import config, jobs
 from lms.extensions import babel, csrf, db, login_manager, migrate
 
 __all__ = ["create_app"]
@@ -27,6 +27,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _register_commands(app)
+    jobs.init_app(app)  # after the blueprints: their imports register the jobs
 
     from lms.errors import register_error_pages
     from lms.security import register_security_headers
@@ -53,7 +54,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 #: Feature packages; each keeps its blueprint in ``__init__`` and its routes in ``views``.
-PACKAGES = ("main", "auth", "staff", "orgs")
+PACKAGES = ("main", "auth", "staff", "orgs", "courses")
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -61,13 +62,29 @@ def _register_blueprints(app: Flask) -> None:
         package = importlib.import_module(f"lms.{name}")
         importlib.import_module(f"lms.{name}.views")  # attaches the routes to package.bp
         app.register_blueprint(package.bp)
+    from lms.courses.media_views import bp as media_bp
+
+    app.register_blueprint(media_bp)
+    _register_api(app)
+
+
+def _register_api(app: Flask) -> None:
+    from lms import api
+    from lms.api import views  # noqa: F401  (tokens, openapi.json, authentication)
+    from lms.courses import api as courses_api  # noqa: F401
+
+    csrf.exempt(api.bp)  # checked by the API itself: see lms.api.views
+    app.register_blueprint(api.bp)
 
 
 def _register_commands(app: Flask) -> None:
     from lms.auth.cli import user_cli
+    from lms.courses.cli import topic_cli, worker_command
     from lms.demo import demo_command
     from lms.orgs.cli import org_cli
 
     app.cli.add_command(user_cli)
     app.cli.add_command(org_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(topic_cli)

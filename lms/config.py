@@ -98,6 +98,28 @@ def load(instance_path: Path) -> dict[str, Any]:
         # Behind nginx: how many proxies set X-Forwarded-For in front of the app.
         "PROXY_COUNT": _env_int("PROXY_COUNT", 0),
         "STAFF_IMPORT_MAX_ROWS": _env_int("STAFF_IMPORT_MAX_ROWS", 5000),
+        # Media: uploads, probing, transcoding, delivery.
+        "VIDEO_MAX_BYTES": _env_int("VIDEO_MAX_BYTES", 4 * 1024**3),
+        "VIDEO_MAX_SECONDS": _env_int("VIDEO_MAX_SECONDS", 45 * 60),
+        "UPLOAD_CHUNK_BYTES": _env_int("UPLOAD_CHUNK_BYTES", 8 * 1024 * 1024),
+        "COVER_MAX_BYTES": _env_int("COVER_MAX_BYTES", 5 * 1024 * 1024),
+        #: Lower CPU priority of ffmpeg, so pages stay responsive while it works.
+        "TRANSCODE_NICE": _env_int("TRANSCODE_NICE", 10),
+        #: A job whose heartbeat is older than this is taken to have died.
+        "JOB_STALE_SECONDS": _env_int("JOB_STALE_SECONDS", 120),
+        #: Streaming links stay valid this long.
+        "STREAM_LINK_SECONDS": _env_int("STREAM_LINK_SECONDS", 4 * 3600),
+        #: "app": the app sends media bytes itself; "nginx": nginx checks signed links and does.
+        "MEDIA_DELIVERY": _env("MEDIA_DELIVERY", "app"),
+        #: Shared with nginx's secure_link; derived from the secret key when not set.
+        "MEDIA_SECRET": _env("MEDIA_SECRET"),
+        #: Front-end packages from the npm registry (hls.js), installed by `make`.
+        "NODE_MODULES": PROJECT_ROOT / "node_modules",
+        # Jobs: Celery with this broker (Redis) when set, else an in-process runner.
+        "CELERY_BROKER_URL": _env("CELERY_BROKER_URL"),
+        "CELERY_VISIBILITY_TIMEOUT": _env_int("CELERY_VISIBILITY_TIMEOUT", 3 * 3600),
+        #: Run jobs inline, right after the request commits (tests and one-shot commands).
+        "JOBS_EAGER": _env_bool("JOBS_EAGER", False),
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "LANGUAGES": {"zh_Hans_CN": "简体中文", "en": "English"},

@@ -15,9 +15,11 @@ logger = logging.getLogger(__name__)
 
 MESSAGES = {
     400: (_l("请求无效"), _l("提交的内容无法处理，请返回上一页重试。")),
+    401: (_l("未登录"), _l("请先登录，或在请求中带上有效的令牌。")),
     403: (_l("没有权限"), _l("您没有访问此页面的权限。如需开通，请联系所在单位或市人社局。")),
     404: (_l("页面不存在"), _l("您访问的页面不存在或已被删除。")),
     405: (_l("请求方式不正确"), _l("请通过页面上的按钮操作。")),
+    410: (_l("链接已过期"), _l("播放链接已过期，请返回课程页面重新打开视频。")),
     413: (_l("文件过大"), _l("上传的内容超过了允许的大小，请压缩或拆分后再试。")),
     500: (_l("系统出错"), _l("服务器处理时出现了问题，我们已记录下来。请稍后再试。")),
 }
@@ -40,7 +42,10 @@ def register_error_pages(app: Flask) -> None:
         code = error.code or 500
         if code not in MESSAGES:
             return error
-        return _render(code, *MESSAGES[code])
+        title, message = MESSAGES[code]
+        if error.description != type(error).description:  # raised with our own words
+            message = error.description
+        return _render(code, title, message)
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError) -> tuple[object, int]:

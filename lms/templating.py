@@ -24,12 +24,17 @@ def navigation() -> list[NavItem]:
     """Links for the roles the current user holds; the views enforce access themselves."""
     if not current_user.is_authenticated:
         return []
-    items = [NavItem(_l("首页"), "main.home")]
+    items = [NavItem(_l("首页"), "main.home"), NavItem(_l("选课中心"), "courses.catalog")]
+    if current_user.has_role(Role.learner):
+        items.append(NavItem(_l("我的课程"), "courses.my"))
+    if current_user.has_role(Role.provider):
+        items.append(NavItem(_l("课程管理"), "courses.mine"))
     if current_user.has_role(Role.unit_reviewer) or current_user.is_city_admin:
         items.append(NavItem(_l("人员管理"), "staff.index"))
     if current_user.is_city_admin:
         items.append(NavItem(_l("账号与角色"), "staff.accounts"))
         items.append(NavItem(_l("机构"), "orgs.index"))
+        items.append(NavItem(_l("课程审核"), "courses.review"))
     items.append(NavItem(_l("我的账号"), "auth.account"))
     return items
 

@@ -1,5 +1,6 @@
 """Fixtures: app (one per run, migrated to head), db (one rolled-back transaction per test),
-client (each request in its own context, as on a real server), orgs, people, login_as."""
+client (each request in its own context, as on a real server), orgs, people, login_as, real
+media files, a provider's draft course."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import flask_migrate
@@ -20,8 +22,10 @@ from werkzeug.test import TestResponse
 
 from lms import create_app
 from lms.auth.models import AccountState, Role, User
+from lms.courses.models import Category, Course
 from lms.extensions import db
 from lms.orgs.models import Organisation, OrgKind
+from tests import media
 from tests.databases import fresh_database
 from tests.factories import PASSWORD, make_org, make_user
 
@@ -33,6 +37,8 @@ TEST_CONFIG = {
     "TESTING": True,
     "SECRET_KEY": "test-secret-key",
     "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+    # Jobs run for real, inline after the request commits, so tests can look at their result.
+    "JOBS_EAGER": True,
 }
 CSRF_INPUT = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
@@ -95,6 +101,7 @@ class Client(FlaskClient):
     """A browser: each request runs in a fresh context, sharing nothing with the test."""
 
     def open(self, *args: Any, **kwargs: Any) -> TestResponse:
+        kwargs.setdefault("buffered", True)  # read file responses whole, and close them
         return contextvars.Context().run(super().open, *args, **kwargs)
 
     def csrf_token(self, page: str = "/") -> str:
@@ -186,6 +193,39 @@ def login_as(client: Client) -> Any:
         return browser
 
     return login
+
+
+@pytest.fixture(scope="session")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One of each kind of file a provider might upload, made by ffmpeg."""
+    d = tmp_path_factory.mktemp("files")
+    (d / "empty.mp4").write_bytes(b"")
+    (d / "text.mp4").write_text("这不是视频，只是改了扩展名的文本。\n" * 50)
+    return {
+        "good": media.video(d / "good.mp4", seconds=8, size="640x360"),
+        "hd": media.video(d / "hd.mp4", seconds=7, size="1280x720"),
+        "small": media.video(d / "small.mp4", seconds=3, size="320x240"),
+        "empty": d / "empty.mp4",
+        "text": d / "text.mp4",
+        "truncated": media.truncated_mp4(d / "truncated.mp4"),
+        "audio": media.audio_only(d / "audio.m4a"),
+        "long": media.long_tiny_video(d / "long.mp4", minutes=46),
+        "rotated": media.rotated_phone_video(d / "rotated.mp4"),
+        "vfr_webm": media.vfr_webm_without_duration(d / "vfr.webm"),
+        "two_streams": media.two_video_streams(d / "two.mp4"),
+        "picture": media.picture(d / "picture.png"),
+    }
+
+
+@pytest.fixture
+def course(database: Any, people: Any, orgs: Any) -> Course:
+    draft = Course(
+        title="职业道德与能力建设", category=Category.professional, provider=orgs.provider,
+        created_by_id=people.provider.id,
+    )
+    db.session.add(draft)
+    db.session.flush()
+    return draft
 
 
 # --- strict mode: in CI a skipped test is a failure (LMS_TEST_STRICT=1) ----------------------

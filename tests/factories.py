@@ -18,7 +18,8 @@ _serial = itertools.count(1)
 def id_number(region: str = "371002", born: date | None = None) -> str:
     """A valid, unique resident ID number."""
     n = next(_serial)
-    born = born or date(1960, 1, 1) + timedelta(days=n * 37)
+    # Birth dates stay between 1960 and 2014; (date, serial) repeats only every 20,000 numbers.
+    born = born or date(1960, 1, 1) + timedelta(days=n * 37 % 20000)
     first17 = f"{region}{born:%Y%m%d}{n % 1000:03d}"
     return first17 + check_character(first17)
 

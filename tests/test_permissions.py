@@ -7,8 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
+
+from lms.courses import storage, streaming
+from lms.courses.models import Category, Course, CourseStatus, Video, VideoState
+from lms.extensions import db
 
 ROLES = (
     "anonymous", "learner", "provider", "exam_admin", "unit_reviewer", "other_unit_reviewer",
@@ -38,8 +43,15 @@ def allow(roles: frozenset[str] | set[str], status: int | str = 200) -> dict[str
     return {role: status for role in roles} | ({} if "anonymous" in roles else {"anonymous": LOGIN})
 
 
+def api(roles: frozenset[str] | set[str], status: int = 200) -> dict[str, int | str]:
+    """API routes answer 401 to the anonymous instead of sending them to the login page."""
+    return {role: status for role in roles} | ({} if "anonymous" in roles else {"anonymous": 401})
+
+
 ADMIN = {"city_admin"}
 UNIT_MANAGERS = {"unit_reviewer", "city_admin"}
+PROVIDER = {"provider"}
+COURSE_MANAGERS = {"provider", "city_admin"}
 
 MATRIX = [
     Route("main.index", "GET", lambda w: "/", allow(EVERYONE, 302)),
@@ -90,13 +102,97 @@ MATRIX = [
           allow(ADMIN, 302)),
     Route("orgs.index", "GET", lambda w: "/orgs/", allow(ADMIN)),
     Route("orgs.index", "POST", lambda w: "/orgs/", allow(ADMIN)),
+    # Courses: the provider's draft, a published course with a ready video.
+    Route("courses.catalog", "GET", lambda w: "/courses/", allow(SIGNED_IN)),
+    Route("courses.my", "GET", lambda w: "/courses/my", allow(SIGNED_IN)),
+    Route("courses.mine", "GET", lambda w: "/courses/mine", allow(PROVIDER)),
+    Route("courses.new", "GET", lambda w: "/courses/new", allow(PROVIDER)),
+    Route("courses.new", "POST", lambda w: "/courses/new", allow(PROVIDER)),
+    Route("courses.edit", "GET", lambda w: f"/courses/{w.draft.id}/edit",
+          allow(COURSE_MANAGERS)),
+    Route("courses.edit", "POST", lambda w: f"/courses/{w.draft.id}/edit", allow(PROVIDER)),
+    Route("courses.cover", "POST", lambda w: f"/courses/{w.draft.id}/cover", allow(PROVIDER, 302)),
+    Route("courses.submit", "POST", lambda w: f"/courses/{w.draft.id}/submit",
+          allow(PROVIDER, 302)),
+    Route("courses.retry", "POST", lambda w: f"/courses/videos/{w.draft_video.id}/retry",
+          allow(PROVIDER, 302)),
+    Route("courses.delete_video", "POST",
+          lambda w: f"/courses/videos/{w.draft_video.id}/delete", allow(PROVIDER, 302)),
+    Route("courses.move_video", "POST",
+          lambda w: f"/courses/videos/{w.draft_video.id}/move/up", allow(PROVIDER, 302)),
+    Route("courses.review", "GET", lambda w: "/courses/review", allow(ADMIN)),
+    Route("courses.publish", "POST", lambda w: f"/courses/{w.draft.id}/publish",
+          allow(ADMIN, 302)),
+    Route("courses.return_course", "POST", lambda w: f"/courses/{w.draft.id}/return",
+          allow(ADMIN, 302)),
+    Route("courses.archive", "POST", lambda w: f"/courses/{w.published.id}/archive",
+          allow(ADMIN, 302)),
+    Route("courses.detail", "GET", lambda w: f"/courses/{w.published.id}", allow(SIGNED_IN)),
+    Route("courses.detail", "GET", lambda w: f"/courses/{w.draft.id}", allow(COURSE_MANAGERS),
+          label="draft"),
+    Route("courses.play", "GET",
+          lambda w: f"/courses/{w.published.id}/videos/{w.ready_video.id}", allow(SIGNED_IN)),
+    Route("courses.position", "POST", lambda w: f"/courses/videos/{w.ready_video.id}/position",
+          allow(SIGNED_IN, 400)),  # allowed in, then told the body is not JSON
+    Route("courses.cover_image", "GET", lambda w: f"/courses/{w.published.id}/cover.jpg",
+          allow(SIGNED_IN)),
+    # The signed link is the permission: it works without a login, as nginx would serve it.
+    Route("media.signed", "GET", lambda w: w.master_link, allow(EVERYONE)),
+    Route("media.hls_js", "GET", lambda w: "/media/vendor/hls.min.js", allow(EVERYONE)),
+    Route("api.openapi", "GET", lambda w: "/api/v1/openapi.json", allow(EVERYONE)),
+    Route("api.create_token", "POST", lambda w: "/api/v1/tokens", allow(EVERYONE, 400)),
+    Route("api.list_courses", "GET", lambda w: "/api/v1/courses", api(SIGNED_IN)),
+    Route("api.get_course", "GET", lambda w: f"/api/v1/courses/{w.published.id}",
+          api(SIGNED_IN)),
+    Route("api.get_course", "GET", lambda w: f"/api/v1/courses/{w.draft.id}",
+          api(COURSE_MANAGERS), label="draft"),
+    Route("api.playback", "GET", lambda w: f"/api/v1/videos/{w.ready_video.id}/playback",
+          api(SIGNED_IN)),
+    Route("api.create_course", "POST", lambda w: "/api/v1/courses", api(PROVIDER, 400),
+          otherwise=403),
+    Route("api.course_videos", "GET", lambda w: f"/api/v1/courses/{w.draft.id}/videos",
+          api(COURSE_MANAGERS)),
+    Route("api.start_upload", "POST", lambda w: f"/api/v1/courses/{w.draft.id}/videos",
+          api(PROVIDER, 400)),
+    Route("api.get_video", "GET", lambda w: f"/api/v1/videos/{w.draft_video.id}",
+          api(COURSE_MANAGERS)),
+    Route("api.upload_chunk", "PUT", lambda w: f"/api/v1/videos/{w.draft_video.id}/upload",
+          api(PROVIDER, 400)),
 ]
 
 
 @dataclass
 class World:
-    orgs: object
-    people: object
+    orgs: Any
+    people: Any
+    draft: Any = None
+    draft_video: Any = None
+    published: Any = None
+    ready_video: Any = None
+    master_link: str = ""
+
+
+@pytest.fixture
+def world(orgs, people, course) -> World:
+    """A draft with a half-uploaded video; a published course with a ready one, whose
+    rendition and cover exist on disk."""
+    published = Course(title="已发布课程", category=Category.professional, provider=orgs.provider,
+                       status=CourseStatus.published, cover="covers/test.jpg")
+    db.session.add(published)
+    draft_video = Video(course=course, title="上传中", original_filename="a.mp4", size=100)
+    ready = Video(course=published, title="可播放", original_filename="b.mp4", size=100,
+                  received=100, state=VideoState.ready, duration_seconds=60, rendition="")
+    db.session.add_all([draft_video, ready])
+    db.session.flush()
+    ready.rendition = f"renditions/{ready.id}/r1"
+    db.session.flush()
+    folder = storage.media_root() / ready.rendition
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "master.m3u8").write_text("#EXTM3U\n")
+    (storage.media_root() / "covers").mkdir(exist_ok=True)
+    (storage.media_root() / "covers" / "test.jpg").write_bytes(b"\xff\xd8\xff")
+    link = streaming.playback(ready, people.learner.id).master
+    return World(orgs, people, course, draft_video, published, ready, link)
 
 
 def test_every_route_and_method_is_in_the_matrix(app):
@@ -111,11 +207,18 @@ def test_every_route_and_method_is_in_the_matrix(app):
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("route", MATRIX, ids=lambda r: r.id)
-def test_access(route: Route, role: str, client, orgs, people, login_as):
+def test_access(route: Route, role: str, client, people, world, login_as, app):
+    people = world.people
     if role != "anonymous":
         login_as(getattr(people, role))
-    url = route.url(World(orgs, people))
-    response = client.submit(url) if route.method == "POST" else client.get(url)
+    url = route.url(world)
+    if route.endpoint.startswith("api.") and route.method != "GET":
+        token = {"X-CSRFToken": client.csrf_token("/login" if role == "anonymous" else "/home")}
+        response = client.open(url, method=route.method, json={}, headers=token)
+    elif route.method == "POST":
+        response = client.submit(url)
+    else:
+        response = client.get(url)
     expected = route.expect.get(role, route.otherwise)
     if expected == LOGIN:
         assert response.status_code == 302 and "/login" in response.location

@@ -1,3 +1,5 @@
-"""Courses: catalog, videos, upload → probe → transcode, streaming and verified watching.
+"""Courses: catalog, videos, upload → probe → transcode, streaming and verified watching."""
 
-Built from issue 3 on."""
+from flask import Blueprint
+
+bp = Blueprint("courses", __name__, template_folder="templates", url_prefix="/courses")

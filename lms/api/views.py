@@ -1,0 +1,74 @@
+"""Authentication for the API, tokens, and the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, g, jsonify, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms import ValidationError
+
+from lms.api import bp, tokens
+from lms.api.routing import openapi_document, operation, parse, respond
+from lms.api.schemas import TokenRequest, TokenResponse
+from lms.auth import services
+from lms.auth.models import User
+from lms.extensions import db, login_manager
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+@login_manager.request_loader
+def load_from_bearer(req: Any) -> User | None:
+    """A bearer token stands in for the login session on API requests."""
+    if not req.path.startswith(bp.url_prefix + "/"):
+        return None
+    user = tokens.user_for(req.headers.get("Authorization"))
+    if user is not None:
+        g.api_token = True
+    return user
+
+
+@bp.before_request
+def check_csrf_for_browser_writes() -> None:
+    """Cookie-authenticated writes need the page's CSRF token in ``X-CSRFToken``; a bearer
+    token cannot be sent by another site, so it needs none."""
+    if request.method in SAFE_METHODS or request.headers.get("Authorization"):
+        return
+    if current_user.is_authenticated and not g.get("api_token"):
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken"))
+        except ValidationError as exc:
+            raise CSRFError(str(exc)) from None
+
+
+def require_login() -> User:
+    if not current_user.is_authenticated:
+        abort(401)
+    if current_user.must_change_password:
+        abort(403)
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+@operation("POST", "/tokens", "Exchange an ID number and password for a bearer token",
+           tag="auth", body=TokenRequest, response=TokenResponse, auth=False)
+def create_token() -> Any:
+    form = parse(TokenRequest)
+    try:
+        user = services.authenticate(form.id_number, form.password, request.remote_addr)
+    except services.LoginRefused as refused:
+        db.session.commit()  # keep the failure count
+        return jsonify(error="login_refused", message=str(refused)), 401
+    if user.must_change_password:
+        db.session.rollback()
+        return jsonify(error="password_change_required",
+                       message="请先在网页上修改初始密码。"), 403
+    token, row = tokens.issue(user)
+    db.session.commit()
+    return respond(TokenResponse, {"token": token, "expires_at": row.expires_at})
+
+
+@bp.route("/openapi.json")
+def openapi() -> Any:
+    return jsonify(openapi_document())

@@ -1,0 +1,238 @@
+"""The courses part of the JSON API: catalog and playback for learners; courses, uploads and
+video states for providers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, jsonify, request, url_for
+from flask_babel import gettext as _
+
+from lms import jobs
+from lms.api.routing import operation, parse, respond
+from lms.api.schemas import (
+    CourseCreate,
+    CourseDetail,
+    CoursePage,
+    Playback,
+    UploadStart,
+    VideoStatus,
+)
+from lms.api.views import require_login
+from lms.auth.guards import require
+from lms.auth.models import Role
+from lms.courses import services, streaming
+from lms.courses.models import Category, Course, Topic, Video, VideoState
+from lms.courses.tasks import PROCESS_VIDEO
+from lms.extensions import db
+from lms.orgs.models import OrgKind
+from lms.orgs.services import get_org, title_series
+
+
+def _summary(course: Course) -> dict[str, Any]:
+    return {
+        "id": course.id,
+        "title": course.title,
+        "category": course.category.value,
+        "category_label": course.category.label,
+        "topic": course.topic.name if course.topic else None,
+        "provider": course.provider.name,
+        "credit_hours": course.credit_hours,
+        "duration_seconds": course.duration_seconds,
+        "title_series": [s.name for s in course.title_series],
+    }
+
+
+def _detail(course: Course, videos: list[Video]) -> dict[str, Any]:
+    return {
+        **_summary(course),
+        "description": course.description,
+        "status": course.status.value,
+        "videos": [
+            {
+                "id": v.id, "title": v.title, "position": v.position,
+                "duration_seconds": v.duration_seconds, "credit_hours": v.credit_hours,
+            }
+            for v in videos
+        ],
+    }
+
+
+def video_status(video: Video) -> dict[str, Any]:
+    return {
+        "id": video.id,
+        "course_id": video.course_id,
+        "title": video.title,
+        "original_filename": video.original_filename,
+        "state": video.state.value,
+        "state_label": video.state.label,
+        "reason": video.reason,
+        "size": video.size,
+        "received": video.received,
+        "upload_percent": video.upload_percent,
+        "progress": video.progress,
+        "duration_seconds": video.duration_seconds,
+        "credit_hours": video.credit_hours,
+        "upload_url": url_for("api.upload_chunk", video_id=video.id),
+    }
+
+
+def _course(course_id: int) -> Course:
+    course = db.session.get(Course, course_id)
+    if course is None:
+        abort(404)
+    return course
+
+
+def _video(video_id: int) -> Video:
+    video = db.session.get(Video, video_id)
+    if video is None:
+        abort(404)
+    return video
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, type=int)
+    return value or None
+
+
+CATALOG_PARAMETERS = [
+    {"name": name, "in": "query", "required": False, "schema": {"type": kind}}
+    for name, kind in (("category", "string"), ("topic", "integer"), ("series", "integer"),
+                       ("provider", "integer"), ("q", "string"), ("page", "integer"))
+]
+
+
+@operation("GET", "/courses", "Browse published courses", tag="learner",
+           response=CoursePage, parameters=CATALOG_PARAMETERS)
+def list_courses() -> Any:
+    require_login()
+    page = services.catalog(
+        services.CatalogQuery(
+            category=Category.parse(request.args.get("category")),
+            topic_id=_int_arg("topic"),
+            title_series_id=_int_arg("series"),
+            provider_id=_int_arg("provider"),
+            text=request.args.get("q", "")[:50],
+            page=request.args.get("page", 1, type=int),
+        )
+    )
+    return respond(CoursePage, {
+        "items": [_summary(c) for c in page.items],
+        "page": page.page, "pages": page.pages, "total": page.total,
+    })
+
+
+@operation("GET", "/courses/<int:course_id>", "One course with its videos", tag="learner",
+           response=CourseDetail)
+def get_course(course_id: int) -> Any:
+    user = require_login()
+    course = _course(course_id)
+    require(course.can_view(user))
+    videos = course.videos if course.can_manage(user) else course.ready_videos
+    return respond(CourseDetail, _detail(course, videos))
+
+
+@operation("GET", "/videos/<int:video_id>/playback", "Expiring links to play a video",
+           tag="learner", response=Playback)
+def playback(video_id: int) -> Any:
+    user = require_login()
+    video = _video(video_id)
+    require(video.course.can_view(user))
+    if video.state is not VideoState.ready:
+        abort(404)
+    links = streaming.playback(video, user.id)
+    return respond(Playback, {"master": links.master, "poster": links.poster,
+                              "expires": links.expires})
+
+
+@operation("POST", "/courses", "Create a draft course (provider)", tag="provider",
+           body=CourseCreate, response=CourseDetail)
+def create_course() -> Any:
+    user = require_login()
+    require(user.has_role(Role.provider))
+    form = parse(CourseCreate)
+    provider = get_org(form.provider_id, OrgKind.provider)
+    require(provider is not None)
+    wanted = set(form.title_series_ids)
+    fields = services.CourseFields(
+        title=form.title,
+        description=form.description,
+        category=Category(form.category),
+        topic=db.session.get(Topic, form.topic_id) if form.topic_id else None,
+        title_series=[s for s in title_series() if s.id in wanted],
+    )
+    try:
+        course = services.create_course(user, provider, fields)
+    except services.CourseError as exc:
+        return jsonify(error="invalid", message=str(exc)), 400
+    db.session.commit()
+    return respond(CourseDetail, _detail(course, []), 201)
+
+
+@operation("GET", "/courses/<int:course_id>/videos", "Every video of a course, with its state "
+           "(provider)", tag="provider", response=VideoStatus, many=True)
+def course_videos(course_id: int) -> Any:
+    user = require_login()
+    course = _course(course_id)
+    require(course.can_manage(user))
+    return respond(VideoStatus, [video_status(v) for v in course.videos])
+
+
+@operation("POST", "/courses/<int:course_id>/videos", "Announce a video upload (provider)",
+           tag="provider", body=UploadStart, response=VideoStatus)
+def start_upload(course_id: int) -> Any:
+    user = require_login()
+    course = _course(course_id)
+    require(course.can_edit(user))
+    form = parse(UploadStart)
+    try:
+        video = services.begin_upload(user, course, form.filename, form.size, form.title)
+    except services.UploadError as exc:
+        return jsonify(error="invalid", message=str(exc)), 400
+    db.session.commit()
+    return respond(VideoStatus, video_status(video), 201)
+
+
+@operation("GET", "/videos/<int:video_id>", "A video's upload and transcode state",
+           tag="provider", response=VideoStatus)
+def get_video(video_id: int) -> Any:
+    user = require_login()
+    video = _video(video_id)
+    require(video.course.can_manage(user))
+    return respond(VideoStatus, video_status(video))
+
+
+@operation(
+    "PUT", "/videos/<int:video_id>/upload", "Send the next chunk of a video's bytes (provider)",
+    tag="provider", response=VideoStatus,
+    parameters=[{"name": "Upload-Offset", "in": "header", "required": True,
+                 "schema": {"type": "integer"},
+                 "description": "where this chunk starts: the video's `received`"}],
+    raw_body="At most 8 MiB of the file, starting at Upload-Offset. A 409 answer carries the "
+             "video state: resume from its `received`.",
+)
+def upload_chunk(video_id: int) -> Any:
+    user = require_login()
+    video = _video(video_id)
+    require(video.course.can_edit(user))
+    chunk_limit = current_app.config["UPLOAD_CHUNK_BYTES"]
+    request.max_content_length = chunk_limit
+    offset = request.headers.get("Upload-Offset", type=int)
+    length = request.content_length
+    if offset is None or length is None:
+        return jsonify(error="invalid", message=_("缺少 Upload-Offset 或 Content-Length。")), 400
+    if length > chunk_limit:
+        abort(413)
+    try:
+        complete = services.receive_chunk(user, video, offset, request.stream, length)
+    except services.OffsetMismatch:
+        db.session.rollback()
+        return respond(VideoStatus, video_status(video), 409)
+    except services.UploadError as exc:
+        db.session.rollback()
+        return jsonify(error="invalid", message=str(exc)), 400
+    db.session.commit()
+    if complete:
+        jobs.enqueue(PROCESS_VIDEO, video.id)
+    return respond(VideoStatus, video_status(video))

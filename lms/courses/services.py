@@ -1,0 +1,439 @@
+"""Courses from draft to publication, uploads, the catalog. Services check first, then flush."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import date
+from typing import IO
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from werkzeug.exceptions import ClientDisconnected
+
+from lms.auth.guards import require
+from lms.auth.models import Role, User
+from lms.courses import storage
+from lms.courses.models import (
+    Category,
+    Course,
+    CourseStatus,
+    Enrollment,
+    PlaybackPosition,
+    Topic,
+    Video,
+    VideoState,
+)
+from lms.courses.probe import megabytes
+from lms.db import utcnow
+from lms.extensions import db
+from lms.orgs.models import Organisation, OrgKind, TitleSeries
+
+logger = logging.getLogger(__name__)
+PAGE_SIZE = 12
+COPY_BUFFER = 1024 * 1024
+
+
+class CourseError(ValueError):
+    """The action cannot be done in the course's present state; str() says why."""
+
+
+class UploadError(ValueError):
+    """The upload request cannot be accepted; str() says why."""
+
+
+class OffsetMismatch(UploadError):
+    """The chunk does not start where the stored bytes end; resume from ``received``."""
+
+    def __init__(self, received: int) -> None:
+        super().__init__(_("上传位置不一致，请从 %(n)d 字节处继续。", n=received))
+        self.received = received
+
+
+# --- courses ---------------------------------------------------------------------------------
+
+
+@dataclass
+class CourseFields:
+    title: str
+    description: str
+    category: Category
+    topic: Topic | None
+    title_series: list[TitleSeries]
+
+
+def _check_fields(fields: CourseFields) -> None:
+    if fields.category.is_public:
+        if fields.topic is None or fields.topic.category is not fields.category:
+            raise CourseError(_("公需科目课程须选择本类别的专题。"))
+    elif fields.topic is not None:
+        raise CourseError(_("专业科目课程不选专题。"))
+
+
+def create_course(actor: User, provider: Organisation, fields: CourseFields) -> Course:
+    require(provider.kind is OrgKind.provider and actor.has_role(Role.provider, provider))
+    _check_fields(fields)
+    course = Course(provider=provider, created_by_id=actor.id)
+    _apply(course, fields)
+    db.session.add(course)
+    db.session.flush()
+    return course
+
+
+def update_course(actor: User, course: Course, fields: CourseFields) -> None:
+    require(course.can_edit(actor))
+    _check_fields(fields)
+    _apply(course, fields)
+    db.session.flush()
+
+
+def _apply(course: Course, fields: CourseFields) -> None:
+    course.title = fields.title.strip()
+    course.description = fields.description.strip()
+    course.category = fields.category
+    course.topic = fields.topic
+    course.title_series = list(fields.title_series)
+
+
+def submit(actor: User, course: Course) -> None:
+    """The provider sends a finished draft to the city for publication."""
+    require(course.can_edit(actor))
+    if not course.videos:
+        raise CourseError(_("课程还没有视频。"))
+    unfinished = [v for v in course.videos if v.state is not VideoState.ready]
+    if unfinished:
+        raise CourseError(
+            _("视频“%(title)s”%(state)s，请等待处理完成或删除后再提交。",
+              title=unfinished[0].title, state=unfinished[0].state.label)
+        )
+    course.status = CourseStatus.submitted
+    course.submitted_at = utcnow()
+    course.review_note = None
+    db.session.flush()
+
+
+def publish(actor: User, course: Course) -> None:
+    require(actor.is_city_admin)
+    if course.status is not CourseStatus.submitted:
+        raise CourseError(_("只有待审核的课程可以发布。"))
+    if any(v.state is not VideoState.ready for v in course.videos):
+        raise CourseError(_("课程中有未处理完成的视频。"))
+    course.status = CourseStatus.published
+    course.published_at = utcnow()
+    course.published_by_id = actor.id
+    db.session.flush()
+    logger.info("course %s published by %s", course.id, actor.id)
+
+
+def return_to_draft(actor: User, course: Course, note: str) -> None:
+    require(actor.is_city_admin)
+    if course.status is not CourseStatus.submitted:
+        raise CourseError(_("只有待审核的课程可以退回。"))
+    course.status = CourseStatus.draft
+    course.review_note = note.strip() or None
+    db.session.flush()
+
+
+def archive(actor: User, course: Course) -> None:
+    require(actor.is_city_admin)
+    if course.status is not CourseStatus.published:
+        raise CourseError(_("只有已发布的课程可以归档。"))
+    course.status = CourseStatus.archived
+    db.session.flush()
+
+
+def courses_of(user: User) -> list[Course]:
+    """The courses of every provider the user works for."""
+    providers = [org.id for org in user.scopes(Role.provider)]
+    if not providers:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Course)
+            .where(Course.provider_id.in_(providers))
+            .order_by(Course.created_at.desc(), Course.id.desc())
+        )
+    )
+
+
+def awaiting_review() -> list[Course]:
+    return list(
+        db.session.scalars(
+            sa.select(Course)
+            .where(Course.status == CourseStatus.submitted)
+            .order_by(Course.submitted_at)
+        )
+    )
+
+
+def topic_year() -> int:
+    """This year, or the latest earlier year with a topic list while this year's is not set."""
+    this_year = date.today().year
+    latest = db.session.scalar(sa.select(sa.func.max(Topic.year)).where(Topic.year <= this_year))
+    return latest or this_year
+
+
+def topics(year: int, category: Category | None = None) -> list[Topic]:
+    query = sa.select(Topic).where(Topic.year == year).order_by(Topic.category, Topic.position)
+    if category is not None:
+        query = query.where(Topic.category == category)
+    return list(db.session.scalars(query))
+
+
+# --- uploads ---------------------------------------------------------------------------------
+
+
+def begin_upload(actor: User, course: Course, filename: str, size: int, title: str) -> Video:
+    """Announce a file of ``size`` bytes; its bytes follow in chunks (:func:`receive_chunk`)."""
+    require(course.can_edit(actor))
+    limit = current_app.config["VIDEO_MAX_BYTES"]
+    if size <= 0:
+        raise UploadError(_("文件是空的（0 字节），请重新选择视频文件。"))
+    if size > limit:
+        raise UploadError(
+            _("文件大小 %(size)s，超过上限 %(limit)s。", size=megabytes(size),
+              limit=megabytes(limit))
+        )
+    name = storage.display_name(filename)
+    position = max((v.position for v in course.videos), default=0) + 1
+    video = Video(
+        course=course,
+        position=position,
+        title=(title or os.path.splitext(name)[0]).strip()[:120] or name,
+        original_filename=name,
+        size=size,
+        uploaded_by_id=actor.id,
+    )
+    db.session.add(video)
+    db.session.flush()
+    path = storage.upload_path(video.id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"")
+    return video
+
+
+def receive_chunk(actor: User, video: Video, offset: int, stream: IO[bytes], length: int) -> bool:
+    """Store ``length`` bytes at ``offset``; return True when the file is complete (and queued
+    for processing, which the caller starts after committing).
+
+    Bytes are streamed to disk, never held whole. A chunk cut off halfway keeps what arrived:
+    the client asks where to resume and sends the rest.
+    """
+    require(video.course.can_edit(actor))
+    if video.state is not VideoState.uploading:
+        raise UploadError(_("该视频已上传完成。"))
+    if offset != video.received:
+        raise OffsetMismatch(video.received)
+    if length <= 0 or offset + length > video.size:
+        raise UploadError(_("上传的数据超出了文件声明的大小。"))
+    stored = 0
+    with storage.upload_path(video.id).open("r+b") as target:
+        target.seek(offset)
+        target.truncate()
+        while stored < length:
+            try:
+                piece = stream.read(min(COPY_BUFFER, length - stored))
+            except ClientDisconnected:  # the connection broke: keep what arrived
+                break
+            if not piece:
+                break
+            target.write(piece)
+            stored += len(piece)
+        target.flush()
+        os.fsync(target.fileno())
+    # Only one writer may move the mark forward from this offset.
+    moved = db.session.execute(
+        sa.update(Video)
+        .where(Video.id == video.id, Video.received == offset)
+        .values(received=offset + stored)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(video)
+    if not moved:
+        raise OffsetMismatch(video.received)
+    if video.received == video.size:
+        video.state = VideoState.queued
+        db.session.flush()
+        return True
+    return False
+
+
+def retry(actor: User, video: Video) -> None:
+    require(video.course.can_edit(actor))
+    if video.state is not VideoState.failed:
+        raise CourseError(_("只有转码失败的视频可以重试。"))
+    video.state = VideoState.queued
+    video.reason = None
+    video.progress = 0
+    db.session.flush()
+
+
+def delete_video(actor: User, video: Video) -> int:
+    """Remove the video from its course; the caller deletes its files after committing."""
+    require(video.course.can_edit(actor))
+    video_id = video.id
+    video.course.videos.remove(video)
+    db.session.flush()
+    return video_id
+
+
+def move_video(actor: User, video: Video, step: int) -> None:
+    """Move a video one place up (-1) or down (+1) in its course."""
+    require(video.course.can_edit(actor))
+    videos = list(video.course.videos)
+    index = videos.index(video)
+    other = index + step
+    if 0 <= other < len(videos):
+        videos[index], videos[other] = videos[other], videos[index]
+        for position, item in enumerate(videos, start=1):
+            item.position = position
+        db.session.flush()
+
+
+# --- the learner's side ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CatalogQuery:
+    category: Category | None = None
+    topic_id: int | None = None
+    title_series_id: int | None = None
+    provider_id: int | None = None
+    text: str = ""
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class CoursePage:
+    items: list[Course]
+    page: int
+    pages: int
+    total: int
+
+
+def catalog(query: CatalogQuery) -> CoursePage:
+    """Published courses matching ``query``, newest first, a page at a time."""
+    select = sa.select(Course).where(Course.status == CourseStatus.published)
+    if query.category:
+        select = select.where(Course.category == query.category)
+    if query.topic_id:
+        select = select.where(Course.topic_id == query.topic_id)
+    if query.provider_id:
+        select = select.where(Course.provider_id == query.provider_id)
+    if query.title_series_id:
+        select = select.where(Course.title_series.any(TitleSeries.id == query.title_series_id))
+    if query.text.strip():
+        select = select.where(Course.title.contains(query.text.strip(), autoescape=True))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(select.subquery())) or 0
+    pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
+    page = min(max(query.page, 1), pages)
+    items = db.session.scalars(
+        select.order_by(Course.published_at.desc(), Course.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    )
+    return CoursePage(list(items), page, pages, total)
+
+
+def open_video(actor: User, video: Video) -> Enrollment:
+    """The learner starts or resumes ``video``: the course goes into "my courses"."""
+    require(video.course.can_view(actor) and video.state is VideoState.ready)
+    enrollment = db.session.scalar(
+        sa.select(Enrollment).where(
+            Enrollment.user_id == actor.id, Enrollment.course_id == video.course_id
+        )
+    )
+    if enrollment is None:
+        enrollment = Enrollment(user_id=actor.id, course_id=video.course_id)
+        try:
+            with db.session.begin_nested():
+                db.session.add(enrollment)
+        except sa.exc.IntegrityError:  # the same learner, in another tab, just did
+            enrollment = db.session.scalars(
+                sa.select(Enrollment).where(
+                    Enrollment.user_id == actor.id, Enrollment.course_id == video.course_id
+                )
+            ).one()
+    enrollment.last_video_id = video.id
+    enrollment.last_opened_at = utcnow()
+    db.session.flush()
+    return enrollment
+
+
+def save_position(actor: User, video: Video, seconds: float) -> PlaybackPosition:
+    """Remember where the player is, for resuming. Credits nothing."""
+    require(video.course.can_view(actor))
+    seconds = max(0.0, min(float(seconds), float(video.duration_seconds or 0)))
+    row = db.session.get(PlaybackPosition, (actor.id, video.id))
+    if row is None:
+        row = PlaybackPosition(user_id=actor.id, video_id=video.id, position=0.0, furthest=0.0)
+        db.session.add(row)
+    row.position = seconds
+    row.furthest = max(row.furthest, seconds)
+    db.session.flush()
+    return row
+
+
+def my_courses(user: User) -> list[tuple[Enrollment, int]]:
+    """The learner's courses, last opened first, each with percent of its videos played to the
+    end (by the player's report; credit is decided elsewhere)."""
+    enrollments = list(
+        db.session.scalars(
+            sa.select(Enrollment)
+            .where(Enrollment.user_id == user.id)
+            .order_by(Enrollment.last_opened_at.desc())
+        )
+    )
+    positions = {
+        row.video_id: row.furthest
+        for row in db.session.scalars(
+            sa.select(PlaybackPosition).where(PlaybackPosition.user_id == user.id)
+        )
+    }
+    result = []
+    for enrollment in enrollments:
+        videos = enrollment.course.ready_videos
+        total = sum(v.duration_seconds or 0 for v in videos) or 1
+        played = sum(min(positions.get(v.id, 0.0), v.duration_seconds or 0) for v in videos)
+        result.append((enrollment, int(played * 100 // total)))
+    return result
+
+
+def positions_for(user: User, course: Course) -> dict[int, PlaybackPosition]:
+    ids = [v.id for v in course.videos]
+    rows = db.session.scalars(
+        sa.select(PlaybackPosition).where(
+            PlaybackPosition.user_id == user.id, PlaybackPosition.video_id.in_(ids)
+        )
+    )
+    return {row.video_id: row for row in rows}
+
+
+# --- covers ----------------------------------------------------------------------------------
+
+IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
+
+
+def set_cover(actor: User, course: Course, data: bytes) -> None:
+    """Store a course's cover: JPEG or PNG by content, re-encoded (which drops anything else
+    hidden in the file) to a JPEG at most 960 pixels wide."""
+    require(course.can_edit(actor))
+    if len(data) > current_app.config["COVER_MAX_BYTES"]:
+        raise UploadError(
+            _("图片大小 %(size)s，超过上限 %(limit)s。", size=megabytes(len(data)),
+              limit=megabytes(current_app.config["COVER_MAX_BYTES"]))
+        )
+    if not data.startswith(IMAGE_MAGIC):
+        raise UploadError(_("请上传 JPG 或 PNG 格式的图片。"))
+    name = f"covers/{course.id}-{os.urandom(4).hex()}.jpg"
+    target = storage.media_root() / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not storage.reencode_image(data, target, max_width=960):
+        raise UploadError(_("图片无法读取，可能已损坏。"))
+    old = course.cover
+    course.cover = name
+    db.session.flush()
+    if old:
+        (storage.media_root() / old).unlink(missing_ok=True)

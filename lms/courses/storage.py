@@ -1,0 +1,80 @@
+"""Where media lives under the media root. Paths come from ids, never from uploaded names."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import unicodedata
+from pathlib import Path
+
+from flask import current_app
+
+from lms.courses import media_tools
+
+
+def media_root() -> Path:
+    return Path(current_app.config["MEDIA_ROOT"])
+
+
+def upload_path(video_id: int) -> Path:
+    """The original file: written to while uploading, kept afterwards."""
+    return media_root() / "originals" / f"{video_id}"
+
+
+def rendition_root(video_id: int) -> Path:
+    return media_root() / "renditions" / str(video_id)
+
+
+def new_work_dir(video_id: int) -> Path:
+    """A fresh private directory for one transcode attempt, beside where it will be published."""
+    root = rendition_root(video_id)
+    root.mkdir(parents=True, exist_ok=True)
+    for stale in root.glob(".work-*"):  # left by an attempt that died
+        shutil.rmtree(stale, ignore_errors=True)
+    path = root / f".work-{secrets.token_hex(6)}"
+    path.mkdir()
+    return path
+
+
+def publish(work_dir: Path, video_id: int, attempt: int) -> str:
+    """Move a finished attempt into place in one rename; return its path under the media root."""
+    final = rendition_root(video_id) / f"r{attempt}"
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(work_dir, final)
+    return str(final.relative_to(media_root()))
+
+
+def remove_video_files(video_id: int) -> None:
+    upload_path(video_id).unlink(missing_ok=True)
+    shutil.rmtree(rendition_root(video_id), ignore_errors=True)
+
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
+
+
+def display_name(raw: str) -> str:
+    """An uploaded file name fit to show: no directories, no control characters, not too long."""
+    name = unicodedata.normalize("NFC", raw or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE.sub("_", name).strip(" .")
+    return name[:200] or "video"
+
+
+def reencode_image(data: bytes, target: Path, max_width: int) -> bool:
+    """Decode an image with ffmpeg and write it again as a JPEG; False if it cannot be read."""
+    source = target.with_suffix(".upload")
+    source.write_bytes(data)
+    try:
+        done = media_tools.run(
+            [
+                media_tools.executable("ffmpeg"), "-nostdin", "-v", "error", "-y",
+                "-i", str(source), "-frames:v", "1",
+                "-vf", f"scale='min({max_width},iw)':-2", "-q:v", "3", str(target),
+            ],
+            timeout=60,
+        )
+        return done.returncode == 0 and target.exists() and target.stat().st_size > 0
+    finally:
+        source.unlink(missing_ok=True)

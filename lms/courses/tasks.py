@@ -1,0 +1,159 @@
+"""Turning an uploaded original into published renditions, outside any request.
+
+A job claims its video with a lease (state ``processing`` plus a heartbeat it keeps fresh), so
+a duplicate delivery does nothing and a job whose worker died can be taken over. Each attempt
+works in a private directory and publishes with one rename, recorded only if it still holds the
+lease: learners never see half a rendition.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+
+from lms import jobs
+from lms.courses import storage
+from lms.courses.models import Video, VideoState
+from lms.courses.probe import Refused, probe
+from lms.courses.transcode import TranscodeFailed, transcode
+from lms.db import utcnow
+from lms.extensions import db
+
+logger = logging.getLogger(__name__)
+
+PROCESS_VIDEO = "courses.process_video"
+#: Seconds between heartbeats (and progress writes) while ffmpeg works.
+HEARTBEAT_EVERY = 2.0
+
+
+def _stale_before() -> Any:
+    return utcnow() - timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
+
+
+def claim(video_id: int) -> int | None:
+    """Take the video for this worker; return the attempt number, or None if it is not ours
+    to take (done already, or another live worker holds it)."""
+    claimable = sa.or_(
+        Video.state == VideoState.queued,
+        sa.and_(
+            Video.state == VideoState.processing,
+            sa.or_(Video.heartbeat_at.is_(None), Video.heartbeat_at < _stale_before()),
+        ),
+    )
+    taken = db.session.execute(
+        sa.update(Video)
+        .where(Video.id == video_id, claimable)
+        .values(
+            state=VideoState.processing,
+            heartbeat_at=utcnow(),
+            attempts=Video.attempts + 1,
+            progress=0,
+            reason=None,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if not taken:
+        return None
+    return db.session.scalar(sa.select(Video.attempts).where(Video.id == video_id))
+
+
+def _holds_lease(video_id: int, attempt: int) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        Video.id == video_id, Video.attempts == attempt, Video.state == VideoState.processing
+    )
+
+
+def _record(video_id: int, attempt: int, **values: Any) -> bool:
+    """Write ``values`` if this attempt still holds the lease; commit; say whether it did."""
+    written = db.session.execute(
+        sa.update(Video)
+        .where(_holds_lease(video_id, attempt))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return bool(written)
+
+
+@jobs.job(PROCESS_VIDEO)
+def process_video(video_id: int) -> None:
+    """Probe, transcode, verify and publish one uploaded video."""
+    attempt = claim(video_id)
+    if attempt is None:
+        state = db.session.scalar(sa.select(Video.state).where(Video.id == video_id))
+        if state is VideoState.processing:  # someone holds it: look again once it may be stale
+            jobs.enqueue(PROCESS_VIDEO, video_id, delay=current_app.config["JOB_STALE_SECONDS"])
+        return
+    logger.info("processing video %s, attempt %s", video_id, attempt)
+    config = current_app.config
+    source = storage.upload_path(video_id)
+    work = storage.new_work_dir(video_id)
+    try:
+        try:
+            info = probe(
+                source, max_seconds=config["VIDEO_MAX_SECONDS"], max_bytes=config["VIDEO_MAX_BYTES"]
+            )
+        except Refused as refused:
+            _record(video_id, attempt, state=VideoState.refused, reason=str(refused))
+            logger.info("video %s refused: %s", video_id, refused)
+            return
+        _record(video_id, attempt, duration_seconds=int(info.duration), width=info.width,
+                height=info.height, heartbeat_at=utcnow())
+
+        last_beat = time.monotonic()
+
+        def beat(percent: int) -> None:
+            nonlocal last_beat
+            if time.monotonic() - last_beat >= HEARTBEAT_EVERY:
+                last_beat = time.monotonic()
+                _record(video_id, attempt, progress=percent, heartbeat_at=utcnow())
+
+        try:
+            transcode(source, work, info, nice=config["TRANSCODE_NICE"], on_progress=beat)
+        except TranscodeFailed as failed:
+            _record(video_id, attempt, state=VideoState.failed, reason=str(failed))
+            return
+        if not _record(video_id, attempt, heartbeat_at=utcnow()):
+            logger.warning("video %s attempt %s lost its lease; not publishing", video_id, attempt)
+            return
+        published = storage.publish(work, video_id, attempt)
+        if not _record(video_id, attempt, state=VideoState.ready, rendition=published,
+                       progress=100):
+            shutil.rmtree(storage.media_root() / published, ignore_errors=True)
+    except Exception:
+        db.session.rollback()
+        _record(video_id, attempt, state=VideoState.failed,
+                reason=_("处理时发生意外错误，原文件已保留，请稍后重试。"))
+        logger.exception("video %s attempt %s crashed", video_id, attempt)
+        raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def unfinished_videos() -> list[tuple[str, tuple[Any, ...], float]]:
+    """Jobs to (re)start when a worker starts: videos left queued, and videos being processed —
+    at once if their heartbeat has stopped, else once it would have gone stale (the job then
+    finds the video done, still in live hands, or abandoned, and acts on that)."""
+    stale = _stale_before()
+    later = float(current_app.config["JOB_STALE_SECONDS"])
+    rows = db.session.execute(
+        sa.select(Video.id, Video.state, Video.heartbeat_at).where(
+            Video.state.in_([VideoState.queued, VideoState.processing])
+        )
+    )
+    work = []
+    for video_id, state, heartbeat in rows:
+        fresh = state is VideoState.processing and heartbeat is not None and heartbeat >= stale
+        work.append((PROCESS_VIDEO, (video_id,), later if fresh else 0.0))
+    return work
+
+
+jobs.RECOVERERS.append(unfinished_videos)
