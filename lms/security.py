@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.wrappers import Response
 
-#: Everything comes from this site: no CDN, no inline script.
+#: Everything comes from this site: no CDN, no inline script. The player (hls.js) feeds the
+#: video element from blob: URLs and may run its transmuxer in a blob: worker.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "media-src 'self' blob:; worker-src 'self' blob:; "
     "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
 

@@ -6,6 +6,7 @@ import openpyxl
 import sqlalchemy as sa
 
 from lms.auth.models import Role, User
+from lms.courses.models import Category, Course, CourseStatus, VideoState
 from lms.demo import DEMO_PASSWORD
 from lms.extensions import db
 from lms.orgs.models import Organisation
@@ -24,6 +25,13 @@ def test_demo_is_idempotent_and_its_accounts_log_in(app, client):
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0 and (count(User), count(Organisation)) == (users, orgs)
     assert f"password for all: {DEMO_PASSWORD}" in second.output
+
+    # Published courses in every category, each with real videos transcoded at seed time.
+    published = db.session.scalars(
+        sa.select(Course).where(Course.status == CourseStatus.published)
+    ).all()
+    assert {c.category for c in published} == set(Category)
+    assert all(c.videos and all(v.state is VideoState.ready for v in c.videos) for c in published)
 
     admin_id = re.search(r"city_admin\s+(\S{18})", second.output).group(1)
     response = client.submit("/login", {"id_number": admin_id, "password": DEMO_PASSWORD})

@@ -38,7 +38,9 @@ needs_chromium = pytest.mark.skipif(
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The app on a free local port, with demo accounts; yields its URL and the accounts."""
     with fresh_database("browser", tmp_path_factory.mktemp("browser-db")) as url:
-        app = make_app(url)
+        # Jobs run on the in-process runner, as in the embedded set-up, not inline.
+        app = make_app(url, JOBS_EAGER=False,
+                       MEDIA_ROOT=tmp_path_factory.mktemp("browser-media"))
         with app.app_context():
             flask_migrate.upgrade()
             accounts = {role: id_number for role, id_number, _ in seed_demo()}
