@@ -77,18 +77,6 @@ def video_status(video: Video) -> dict[str, Any]:
     }
 
 
-def _course(course_id: int) -> Course:
-    course = db.session.get(Course, course_id)
-    if course is None:
-        abort(404)
-    return course
-
-
-def _video(video_id: int) -> Video:
-    video = db.session.get(Video, video_id)
-    if video is None:
-        abort(404)
-    return video
 
 
 def _int_arg(name: str) -> int | None:
@@ -127,7 +115,7 @@ def list_courses() -> Any:
            response=CourseDetail)
 def get_course(course_id: int) -> Any:
     user = require_login()
-    course = _course(course_id)
+    course = db.get_or_404(Course, course_id)
     require(course.can_view(user))
     videos = course.videos if course.can_manage(user) else course.ready_videos
     return respond(CourseDetail, _detail(course, videos))
@@ -137,7 +125,7 @@ def get_course(course_id: int) -> Any:
            tag="learner", response=Playback)
 def playback(video_id: int) -> Any:
     user = require_login()
-    video = _video(video_id)
+    video = db.get_or_404(Video, video_id)
     require(video.course.can_view(user))
     if video.state is not VideoState.ready:
         abort(404)
@@ -174,7 +162,7 @@ def create_course() -> Any:
            "(provider)", tag="provider", response=VideoStatus, many=True)
 def course_videos(course_id: int) -> Any:
     user = require_login()
-    course = _course(course_id)
+    course = db.get_or_404(Course, course_id)
     require(course.can_manage(user))
     return respond(VideoStatus, [video_status(v) for v in course.videos])
 
@@ -183,7 +171,7 @@ def course_videos(course_id: int) -> Any:
            tag="provider", body=UploadStart, response=VideoStatus)
 def start_upload(course_id: int) -> Any:
     user = require_login()
-    course = _course(course_id)
+    course = db.get_or_404(Course, course_id)
     require(course.can_edit(user))
     form = parse(UploadStart)
     try:
@@ -198,7 +186,7 @@ def start_upload(course_id: int) -> Any:
            tag="provider", response=VideoStatus)
 def get_video(video_id: int) -> Any:
     user = require_login()
-    video = _video(video_id)
+    video = db.get_or_404(Video, video_id)
     require(video.course.can_manage(user))
     return respond(VideoStatus, video_status(video))
 
@@ -214,7 +202,7 @@ def get_video(video_id: int) -> Any:
 )
 def upload_chunk(video_id: int) -> Any:
     user = require_login()
-    video = _video(video_id)
+    video = db.get_or_404(Video, video_id)
     require(video.course.can_edit(user))
     chunk_limit = current_app.config["UPLOAD_CHUNK_BYTES"]
     request.max_content_length = chunk_limit

@@ -30,6 +30,7 @@ from lms.courses.probe import megabytes
 from lms.db import utcnow
 from lms.extensions import db
 from lms.orgs.models import Organisation, OrgKind, TitleSeries
+from lms.pagination import Page, paginate
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 12
@@ -305,15 +306,7 @@ class CatalogQuery:
     page: int = 1
 
 
-@dataclass(frozen=True)
-class CoursePage:
-    items: list[Course]
-    page: int
-    pages: int
-    total: int
-
-
-def catalog(query: CatalogQuery) -> CoursePage:
+def catalog(query: CatalogQuery) -> Page[Course]:
     """Published courses matching ``query``, newest first, a page at a time."""
     select = sa.select(Course).where(Course.status == CourseStatus.published)
     if query.category:
@@ -326,15 +319,9 @@ def catalog(query: CatalogQuery) -> CoursePage:
         select = select.where(Course.title_series.any(TitleSeries.id == query.title_series_id))
     if query.text.strip():
         select = select.where(Course.title.contains(query.text.strip(), autoescape=True))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(select.subquery())) or 0
-    pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(max(query.page, 1), pages)
-    items = db.session.scalars(
-        select.order_by(Course.published_at.desc(), Course.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+    return paginate(
+        select.order_by(Course.published_at.desc(), Course.id.desc()), query.page, PAGE_SIZE
     )
-    return CoursePage(list(items), page, pages, total)
 
 
 def open_video(actor: User, video: Video) -> Enrollment:

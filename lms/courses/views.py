@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import (
     abort,
     flash,
@@ -30,18 +32,16 @@ from lms.orgs.models import OrgKind
 from lms.orgs.services import get_org, title_series
 
 
-def _course_or_404(course_id: int) -> Course:
-    course = db.session.get(Course, course_id)
-    if course is None:
-        abort(404)
-    return course
-
-
-def _video_or_404(video_id: int) -> Video:
-    video = db.session.get(Video, video_id)
-    if video is None:
-        abort(404)
-    return video
+def _attempt(action: Callable[[], object], done: str) -> bool:
+    """Run a course action: commit and say ``done``, or show why it cannot be done."""
+    try:
+        action()
+    except services.CourseError as exc:
+        flash(str(exc), "error")
+        return False
+    db.session.commit()
+    flash(done, "success")
+    return True
 
 
 # --- provider --------------------------------------------------------------------------------
@@ -104,7 +104,7 @@ def new() -> str | Response:
 @bp.route("/<int:course_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(course_id: int) -> str | Response:
-    course = _course_or_404(course_id)
+    course = db.get_or_404(Course, course_id)
     require(course.can_manage(actor()))
     form = CourseForm(obj=course)
     _course_form(form)
@@ -133,7 +133,7 @@ def edit(course_id: int) -> str | Response:
 @bp.route("/<int:course_id>/cover", methods=["POST"])
 @login_required
 def cover(course_id: int) -> Response:
-    course = _course_or_404(course_id)
+    course = db.get_or_404(Course, course_id)
     require(course.can_edit(actor()))
     form = CoverForm()
     if form.validate_on_submit():
@@ -152,38 +152,26 @@ def cover(course_id: int) -> Response:
 @bp.route("/<int:course_id>/submit", methods=["POST"])
 @login_required
 def submit(course_id: int) -> Response:
-    course = _course_or_404(course_id)
+    course = db.get_or_404(Course, course_id)
     require(course.can_edit(actor()))
-    try:
-        services.submit(actor(), course)
-    except services.CourseError as exc:
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(_("已提交市人社局审核。"), "success")
+    _attempt(lambda: services.submit(actor(), course), _("已提交市人社局审核。"))
     return redirect(url_for("courses.edit", course_id=course.id))
 
 
 @bp.route("/videos/<int:video_id>/retry", methods=["POST"])
 @login_required
 def retry(video_id: int) -> Response:
-    video = _video_or_404(video_id)
+    video = db.get_or_404(Video, video_id)
     require(video.course.can_edit(actor()))
-    try:
-        services.retry(actor(), video)
-    except services.CourseError as exc:
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+    if _attempt(lambda: services.retry(actor(), video), _("已重新排队处理。")):
         jobs.enqueue(PROCESS_VIDEO, video.id)
-        flash(_("已重新排队处理。"), "info")
     return redirect(url_for("courses.edit", course_id=video.course_id))
 
 
 @bp.route("/videos/<int:video_id>/delete", methods=["POST"])
 @login_required
 def delete_video(video_id: int) -> Response:
-    video = _video_or_404(video_id)
+    video = db.get_or_404(Video, video_id)
     course_id = video.course_id
     require(video.course.can_edit(actor()))
     removed = services.delete_video(actor(), video)
@@ -196,7 +184,7 @@ def delete_video(video_id: int) -> Response:
 @bp.route("/videos/<int:video_id>/move/<any(up, down):direction>", methods=["POST"])
 @login_required
 def move_video(video_id: int, direction: str) -> Response:
-    video = _video_or_404(video_id)
+    video = db.get_or_404(Video, video_id)
     require(video.course.can_edit(actor()))
     services.move_video(actor(), video, -1 if direction == "up" else 1)
     db.session.commit()
@@ -218,49 +206,34 @@ def review() -> str:
 @bp.route("/<int:course_id>/publish", methods=["POST"])
 @login_required
 def publish(course_id: int) -> Response:
-    course = _course_or_404(course_id)
+    course = db.get_or_404(Course, course_id)
     require(actor().is_city_admin)
-    try:
-        services.publish(actor(), course)
-    except services.CourseError as exc:
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(_("《%(title)s》已发布。", title=course.title), "success")
+    _attempt(lambda: services.publish(actor(), course), _("《%(t)s》已发布。", t=course.title))
     return redirect(url_for("courses.review"))
 
 
 @bp.route("/<int:course_id>/return", methods=["POST"])
 @login_required
 def return_course(course_id: int) -> Response:
-    course = _course_or_404(course_id)
+    course = db.get_or_404(Course, course_id)
     require(actor().is_city_admin)
     form = ReturnForm()
     if not form.validate_on_submit():
         flash(_("请写明退回原因。"), "error")
         return redirect(url_for("courses.review"))
-    try:
-        services.return_to_draft(actor(), course, form.note.data)
-    except services.CourseError as exc:
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(_("《%(title)s》已退回修改。", title=course.title), "info")
+    _attempt(
+        lambda: services.return_to_draft(actor(), course, form.note.data),
+        _("《%(t)s》已退回修改。", t=course.title),
+    )
     return redirect(url_for("courses.review"))
 
 
 @bp.route("/<int:course_id>/archive", methods=["POST"])
 @login_required
 def archive(course_id: int) -> Response:
-    course = _course_or_404(course_id)
+    course = db.get_or_404(Course, course_id)
     require(actor().is_city_admin)
-    try:
-        services.archive(actor(), course)
-    except services.CourseError as exc:
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(_("《%(title)s》已归档。", title=course.title), "info")
+    _attempt(lambda: services.archive(actor(), course), _("《%(t)s》已归档。", t=course.title))
     return redirect(url_for("courses.detail", course_id=course.id))
 
 
@@ -298,7 +271,7 @@ def catalog() -> str:
 @bp.route("/<int:course_id>")
 @login_required
 def detail(course_id: int) -> str:
-    course = _course_or_404(course_id)
+    course = db.get_or_404(Course, course_id)
     require(course.can_view(actor()))
     return render_template(
         "courses/detail.html",
@@ -317,7 +290,7 @@ def my() -> str:
 @bp.route("/<int:course_id>/cover.jpg")
 @login_required
 def cover_image(course_id: int) -> Response:
-    course = _course_or_404(course_id)
+    course = db.get_or_404(Course, course_id)
     require(course.can_view(actor()) and course.cover is not None)
     return send_from_directory(storage.media_root(), course.cover, max_age=3600)
 
@@ -325,7 +298,7 @@ def cover_image(course_id: int) -> Response:
 @bp.route("/<int:course_id>/videos/<int:video_id>")
 @login_required
 def play(course_id: int, video_id: int) -> str:
-    video = _video_or_404(video_id)
+    video = db.get_or_404(Video, video_id)
     if video.course_id != course_id:
         abort(404)
     require(video.course.can_view(actor()) and video.state is VideoState.ready)
@@ -345,7 +318,7 @@ def play(course_id: int, video_id: int) -> str:
 @login_required
 def position(video_id: int) -> Response:
     """The player says where it is, for resuming later (JSON: {"seconds": 12.5})."""
-    video = _video_or_404(video_id)
+    video = db.get_or_404(Video, video_id)
     require(video.course.can_view(actor()))
     payload = request.get_json(silent=True) or {}
     seconds = payload.get("seconds")

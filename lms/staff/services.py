@@ -16,33 +16,20 @@ from lms.auth.services import add_user
 from lms.db import utcnow
 from lms.extensions import db
 from lms.orgs.models import Organisation, OrgKind
+from lms.pagination import Page, paginate
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 50
 
 
-@dataclass(frozen=True)
-class Page:
-    items: list[User]
-    page: int
-    pages: int
-    total: int
-
-
-def roster(unit: Organisation, state: AccountState, page: int = 1, search: str = "") -> Page:
+def roster(
+    unit: Organisation, state: AccountState, page: int = 1, search: str = ""
+) -> Page[User]:
     """A page of the unit's people in ``state``, newest first."""
     query = sa.select(User).where(User.unit_id == unit.id, User.state == state)
     if search:
         query = query.where(User.name.contains(search.strip(), autoescape=True))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(max(page, 1), pages)
-    items = db.session.scalars(
-        query.order_by(User.created_at.desc(), User.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    )
-    return Page(list(items), page, pages, total)
+    return paginate(query.order_by(User.created_at.desc(), User.id.desc()), page, PAGE_SIZE)
 
 
 def activate(actor: User, user: User) -> bool:

@@ -39,12 +39,6 @@ def _unit_or_404(unit_id: int) -> Organisation:
     return unit
 
 
-def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
-
 
 @bp.route("/")
 @login_required
@@ -76,7 +70,7 @@ def roster(unit_id: int) -> str:
 @bp.route("/users/<int:user_id>/activate", methods=["POST"])
 @login_required
 def activate(user_id: int) -> Response:
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     require(actor().can_manage_unit(user.unit))
     if services.activate(actor(), user):
         db.session.commit()
@@ -87,7 +81,7 @@ def activate(user_id: int) -> Response:
 @bp.route("/users/<int:user_id>/reject", methods=["POST"])
 @login_required
 def reject(user_id: int) -> Response:
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     require(actor().can_manage_unit(user.unit))
     if services.reject(actor(), user):
         db.session.commit()
@@ -98,7 +92,7 @@ def reject(user_id: int) -> Response:
 @bp.route("/users/<int:user_id>/reset-password", methods=["POST"])
 @login_required
 def reset_password(user_id: int) -> Response:
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     require(actor().can_reset_password_of(user))
     password = services.reset_password(actor(), user)
     db.session.commit()
@@ -205,7 +199,7 @@ def new_account() -> str | Response:
 @login_required
 def account(user_id: int) -> str | Response:
     require_role(Role.city_admin)
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     form = RoleForm()
     _role_form_choices(form)
     if form.validate_on_submit():
