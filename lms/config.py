@@ -82,7 +82,8 @@ def load(instance_path: Path) -> dict[str, Any]:
         "SESSION_IDLE_MINUTES": _env_int("SESSION_IDLE_MINUTES", 120),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": _env_bool("SECURE_COOKIES", production),
-        "WTF_CSRF_TIME_LIMIT": 4 * 3600,
+        # A form's token lives as long as the login session (a 4 GB upload can take hours).
+        "WTF_CSRF_TIME_LIMIT": None,
         # Passwords: scrypt for what people choose; generated one-time passwords carry ~60 bits
         # of entropy and are replaced at first login, so a cheap setting is enough for them and
         # lets a unit import thousands of staff in seconds.
@@ -103,6 +104,8 @@ def load(instance_path: Path) -> dict[str, Any]:
         "VIDEO_MAX_SECONDS": _env_int("VIDEO_MAX_SECONDS", 45 * 60),
         "UPLOAD_CHUNK_BYTES": _env_int("UPLOAD_CHUNK_BYTES", 8 * 1024 * 1024),
         "COVER_MAX_BYTES": _env_int("COVER_MAX_BYTES", 5 * 1024 * 1024),
+        #: Uploads are refused when they would leave less free space than this on the media volume.
+        "MEDIA_FREE_RESERVE_BYTES": _env_int("MEDIA_FREE_RESERVE_BYTES", 2 * 1024**3),
         #: Lower CPU priority of ffmpeg, so pages stay responsive while it works.
         "TRANSCODE_NICE": _env_int("TRANSCODE_NICE", 10),
         #: A job whose heartbeat is older than this is taken to have died.

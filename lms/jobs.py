@@ -14,6 +14,8 @@ from typing import Any
 from celery import Celery, Task
 from flask import Flask, current_app
 
+from lms.extensions import db
+
 logger = logging.getLogger(__name__)
 
 #: Jobs by name: what a Celery message or the in-process queue refers to.
@@ -78,27 +80,75 @@ def _runner(app: Flask) -> queue.Queue[tuple[str, tuple[Any, ...]]]:
         return _runners[id(app)]
 
 
+_STOP = ("", ())
+
+
 def _work(app: Flask, jobs: queue.Queue[tuple[str, tuple[Any, ...]]]) -> None:
     while True:
         name, args = jobs.get()
+        if (name, args) == _STOP:
+            return
         _run(app, name, args)
         jobs.task_done()
 
 
 def start_runner(app: Flask) -> None:
-    """Start this process's runner and hand it the jobs a dead process left unfinished."""
+    """Start this process's runner and its sweeper."""
     _runner(app)
-    with app.app_context():
-        for name, args, delay in recoverable():
-            enqueue(name, *args, delay=delay)
+    _sweepers[id(app)] = start_sweeper(app, lambda name, args: _runner(app).put((name, args)))
 
 
-#: Functions that list (job name, args, delay) of work the database says is unfinished.
-RECOVERERS: list[Callable[[], list[tuple[str, tuple[Any, ...], float]]]] = []
+def stop_runner(app: Flask) -> None:
+    """Stop this process's runner (after the job at hand) and its sweeper."""
+    with _runners_lock:
+        jobs = _runners.pop(id(app), None)
+    if jobs is not None:
+        jobs.put(_STOP)
+    stop = _sweepers.pop(id(app), None)
+    if stop is not None:
+        stop.set()
 
 
-def recoverable() -> list[tuple[str, tuple[Any, ...], float]]:
-    return [item for find in RECOVERERS for item in find()]
+_sweepers: dict[int, threading.Event] = {}
+
+
+# --- recovery: the database says what is unfinished; a sweeper sends it again ----------------
+
+#: Functions listing (job name, args) of unfinished work; True asks for everything left (when a
+#: worker starts), False only for work whose worker has died (every sweep).
+RECOVERERS: list[Callable[[bool], list[tuple[str, tuple[Any, ...]]]]] = []
+
+
+def recoverable(include_queued: bool) -> list[tuple[str, tuple[Any, ...]]]:
+    return [item for find in RECOVERERS for item in find(include_queued)]
+
+
+def start_sweeper(
+    app: Flask, send: Callable[[str, tuple[Any, ...]], None]
+) -> threading.Event:
+    """Send unfinished work now, then every half of ``JOB_STALE_SECONDS`` send the work of dead
+    workers again (a daemon thread: one per worker or web process). Setting the returned event
+    stops it."""
+    every = max(1.0, app.config["JOB_STALE_SECONDS"] / 2)
+    stop = threading.Event()
+
+    def sweep(include_queued: bool) -> None:
+        with app.app_context():
+            try:
+                for name, args in recoverable(include_queued):
+                    send(name, args)
+            except Exception:  # a database hiccup must not end the sweeper
+                logger.exception("sweeping for unfinished jobs failed")
+            finally:
+                db.session.remove()
+
+    def loop() -> None:
+        sweep(include_queued=True)
+        while not stop.wait(every):
+            sweep(include_queued=False)
+
+    threading.Thread(target=loop, name="lms-job-sweeper", daemon=True).start()
+    return stop
 
 
 # --- Celery ----------------------------------------------------------------------------------
@@ -138,9 +188,8 @@ def init_app(app: Flask) -> None:
 
         @worker_ready.connect(weak=False)
         def recover(**_: Any) -> None:
-            with app.app_context():
-                for name, args, delay in recoverable():
-                    celery.send_task(name, args=list(args), countdown=delay or None)
+            start_sweeper(app, lambda name, args: celery.send_task(name, args=list(args)))
+
         return
     if app.config["JOBS_EAGER"]:
         return

@@ -78,8 +78,10 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 @pytest.fixture
-def database(app: Flask) -> Iterator[Any]:
-    """The test's session: everything written by the test and its requests is rolled back."""
+def database(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The test's session: everything written by the test and its requests is rolled back;
+    its media go to a folder of its own."""
+    monkeypatch.setitem(app.config, "MEDIA_ROOT", tmp_path / "media")
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
@@ -137,6 +139,7 @@ class Orgs:
     unit: Organisation
     other_unit: Organisation
     provider: Organisation
+    other_provider: Organisation
 
 
 @pytest.fixture
@@ -149,7 +152,8 @@ def orgs(database: Any) -> Orgs:
         OrgKind.unit, "文登区人民医院", district=other_district, department=department
     )
     provider = make_org(OrgKind.provider, "威海职业学院继续教育基地", district=district)
-    return Orgs(district, other_district, department, unit, other_unit, provider)
+    other_provider = make_org(OrgKind.provider, "文登区继续教育中心", district=other_district)
+    return Orgs(district, other_district, department, unit, other_unit, provider, other_provider)
 
 
 @dataclass
@@ -157,6 +161,7 @@ class People:
     learner: User
     pending: User
     provider: User
+    other_provider: User
     exam_admin: User
     unit_reviewer: User
     other_unit_reviewer: User
@@ -173,6 +178,7 @@ def people(orgs: Orgs) -> People:
             Role.learner, unit=orgs.unit, state=AccountState.pending, name="李娜"
         ),
         provider=make_user(Role.provider, orgs.provider, name="杨帆"),
+        other_provider=make_user(Role.provider, orgs.other_provider, name="吴强"),
         exam_admin=make_user(Role.exam_admin, name="赵磊"),
         unit_reviewer=make_user(Role.unit_reviewer, orgs.unit, name="王芳"),
         other_unit_reviewer=make_user(Role.unit_reviewer, orgs.other_unit, name="周敏"),
@@ -213,6 +219,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "rotated": media.rotated_phone_video(d / "rotated.mp4"),
         "vfr_webm": media.vfr_webm_without_duration(d / "vfr.webm"),
         "two_streams": media.two_video_streams(d / "two.mp4"),
+        "two_audio": media.two_audio_tracks(d / "two-audio.mp4"),
         "picture": media.picture(d / "picture.png"),
     }
 

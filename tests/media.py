@@ -82,3 +82,15 @@ def two_video_streams(path: Path, seconds: float = 3) -> Path:
 def picture(path: Path) -> Path:
     ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240", "-frames:v", "1", str(path))
     return path
+
+
+def two_audio_tracks(path: Path, seconds: float = 3) -> Path:
+    """Microphone and desktop sound in two tracks, as screen recorders save them."""
+    ffmpeg(
+        "-f", "lavfi", "-i", f"testsrc2=size=640x360:rate=25:duration={seconds}",
+        "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
+        "-f", "lavfi", "-i", f"sine=frequency=880:duration={seconds}",
+        "-map", "0:v", "-map", "1:a", "-map", "2:a",
+        "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", str(path),
+    )
+    return path

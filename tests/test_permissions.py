@@ -16,7 +16,8 @@ from lms.courses.models import Category, Course, CourseStatus, Video, VideoState
 from lms.extensions import db
 
 ROLES = (
-    "anonymous", "learner", "provider", "exam_admin", "unit_reviewer", "other_unit_reviewer",
+    "anonymous", "learner", "provider", "other_provider", "exam_admin", "unit_reviewer",
+    "other_unit_reviewer",
     "department_reviewer", "district_reviewer", "city_admin",
 )
 EVERYONE = frozenset(ROLES)
@@ -50,7 +51,8 @@ def api(roles: frozenset[str] | set[str], status: int = 200) -> dict[str, int | 
 
 ADMIN = {"city_admin"}
 UNIT_MANAGERS = {"unit_reviewer", "city_admin"}
-PROVIDER = {"provider"}
+PROVIDER = {"provider"}  # the course's own provider: other_provider must be refused
+PROVIDERS = {"provider", "other_provider"}
 COURSE_MANAGERS = {"provider", "city_admin"}
 
 MATRIX = [
@@ -105,9 +107,9 @@ MATRIX = [
     # Courses: the provider's draft, a published course with a ready video.
     Route("courses.catalog", "GET", lambda w: "/courses/", allow(SIGNED_IN)),
     Route("courses.my", "GET", lambda w: "/courses/my", allow(SIGNED_IN)),
-    Route("courses.mine", "GET", lambda w: "/courses/mine", allow(PROVIDER)),
-    Route("courses.new", "GET", lambda w: "/courses/new", allow(PROVIDER)),
-    Route("courses.new", "POST", lambda w: "/courses/new", allow(PROVIDER)),
+    Route("courses.mine", "GET", lambda w: "/courses/mine", allow(PROVIDERS)),
+    Route("courses.new", "GET", lambda w: "/courses/new", allow(PROVIDERS)),
+    Route("courses.new", "POST", lambda w: "/courses/new", allow(PROVIDERS)),
     Route("courses.edit", "GET", lambda w: f"/courses/{w.draft.id}/edit",
           allow(COURSE_MANAGERS)),
     Route("courses.edit", "POST", lambda w: f"/courses/{w.draft.id}/edit", allow(PROVIDER)),
@@ -136,8 +138,8 @@ MATRIX = [
           allow(SIGNED_IN, 400)),  # allowed in, then told the body is not JSON
     Route("courses.cover_image", "GET", lambda w: f"/courses/{w.published.id}/cover.jpg",
           allow(SIGNED_IN)),
-    # The signed link is the permission: it works without a login, as nginx would serve it.
-    Route("media.signed", "GET", lambda w: w.master_link, allow(EVERYONE)),
+    # A signed link is the learner's own: the app serves it in that learner's login only.
+    Route("media.signed", "GET", lambda w: w.master_link, {"learner": 200}),
     Route("media.hls_js", "GET", lambda w: "/media/vendor/hls.min.js", allow(EVERYONE)),
     Route("api.openapi", "GET", lambda w: "/api/v1/openapi.json", allow(EVERYONE)),
     Route("api.create_token", "POST", lambda w: "/api/v1/tokens", allow(EVERYONE, 400)),
@@ -148,7 +150,7 @@ MATRIX = [
           api(COURSE_MANAGERS), label="draft"),
     Route("api.playback", "GET", lambda w: f"/api/v1/videos/{w.ready_video.id}/playback",
           api(SIGNED_IN)),
-    Route("api.create_course", "POST", lambda w: "/api/v1/courses", api(PROVIDER, 400),
+    Route("api.create_course", "POST", lambda w: "/api/v1/courses", api(PROVIDERS, 400),
           otherwise=403),
     Route("api.course_videos", "GET", lambda w: f"/api/v1/courses/{w.draft.id}/videos",
           api(COURSE_MANAGERS)),

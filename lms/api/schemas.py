@@ -95,3 +95,9 @@ class VideoStatus(Schema):
     duration_seconds: int | None
     credit_hours: str
     upload_url: str
+
+
+class PositionReport(Schema):
+    """Where the player is, for resuming."""
+
+    seconds: float = Field(ge=0, le=24 * 3600, allow_inf_nan=False)

@@ -34,7 +34,7 @@ def load_from_bearer(req: Any) -> User | None:
 def check_csrf_for_browser_writes() -> None:
     """Cookie-authenticated writes need the page's CSRF token in ``X-CSRFToken``; a bearer
     token cannot be sent by another site, so it needs none."""
-    if request.method in SAFE_METHODS or request.headers.get("Authorization"):
+    if request.method in SAFE_METHODS:
         return
     if current_user.is_authenticated and not g.get("api_token"):
         try:

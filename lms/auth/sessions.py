@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from lms.auth.models import LoginSession, User
+from lms.auth.models import ApiToken, LoginSession, User
 from lms.db import utcnow
 from lms.extensions import db
 
@@ -113,7 +113,13 @@ def end_current() -> None:
 
 
 def end_all(user: User, keep: LoginSession | None = None) -> int:
-    """End every open session of ``user`` (but ``keep``); return how many were ended."""
+    """End every open session of ``user`` (but ``keep``) and revoke their API tokens; return
+    how many sessions were ended."""
+    db.session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
     query = sa.update(LoginSession).where(
         LoginSession.user_id == user.id, LoginSession.ended_at.is_(None)
     )

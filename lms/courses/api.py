@@ -213,13 +213,18 @@ def upload_chunk(video_id: int) -> Any:
     if length > chunk_limit:
         abort(413)
     try:
-        complete = services.receive_chunk(user, video, offset, request.stream, length)
+        services.check_chunk(user, video, offset, length)
+    except services.OffsetMismatch:
+        return respond(VideoStatus, video_status(video), 409)
+    except services.UploadError as exc:
+        return jsonify(error="invalid", message=str(exc)), 400
+    db.session.commit()  # hold no transaction while the body trickles in
+    part = services.spool_chunk(video_id, request.stream, length)
+    try:
+        complete = services.append_chunk(video, offset, part)
     except services.OffsetMismatch:
         db.session.rollback()
         return respond(VideoStatus, video_status(video), 409)
-    except services.UploadError as exc:
-        db.session.rollback()
-        return jsonify(error="invalid", message=str(exc)), 400
     db.session.commit()
     if complete:
         jobs.enqueue(PROCESS_VIDEO, video.id)

@@ -53,6 +53,8 @@ class Completed:
     #: The last lines ffmpeg wrote to stderr: where its reasons are.
     stderr: str
     timed_out: bool
+    #: The progress callback asked to stop, and the program was killed.
+    stopped: bool = False
 
 
 def run(
@@ -60,12 +62,13 @@ def run(
     *,
     timeout: float,
     nice: int = 0,
-    on_progress: Callable[[dict[str, str]], None] | None = None,
+    on_progress: Callable[[dict[str, str]], bool] | None = None,
 ) -> Completed:
     """Run a program to completion (or until ``timeout`` seconds, then kill it).
 
     With ``on_progress``, stdout is read as ffmpeg's ``-progress`` key=value blocks and each
-    completed block is passed on; otherwise stdout is returned whole.
+    completed block is passed on; a False answer kills the program. Otherwise stdout is
+    returned whole.
     """
     proc = subprocess.Popen(
         list(args),
@@ -92,6 +95,7 @@ def run(
     timer = threading.Timer(timeout, kill)
     timer.start()
     started = time.monotonic()
+    stopped = False
     try:
         assert proc.stdout is not None
         if on_progress is None:
@@ -103,7 +107,10 @@ def run(
                 key, _, value = raw.decode("utf-8", "replace").strip().partition("=")
                 block[key] = value
                 if key == "progress":
-                    on_progress(block)
+                    if on_progress(block) is False:
+                        stopped = True
+                        proc.kill()
+                        break
                     block = {}
         proc.wait()
     finally:
@@ -116,4 +123,6 @@ def run(
             if pipe is not None:
                 pipe.close()
     logger.debug("%s finished in %.1fs: %s", args[0], time.monotonic() - started, proc.returncode)
-    return Completed(proc.returncode, stdout, "\n".join(stderr_tail), timed_out.is_set())
+    return Completed(
+        proc.returncode, stdout, "\n".join(stderr_tail), timed_out.is_set(), stopped
+    )

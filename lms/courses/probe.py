@@ -155,10 +155,11 @@ def _measure(path: Path, timeout: float) -> float | None:
     ]
     last: dict[str, float] = {}
 
-    def progress(block: dict[str, str]) -> None:
+    def progress(block: dict[str, str]) -> bool:
         micro = _float(block.get("out_time_us"))
         if micro is not None and micro >= 0:
             last["seconds"] = micro / 1_000_000
+        return True
 
     done = media_tools.run(args, timeout=timeout, on_progress=progress)
     if done.timed_out:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import IO
 
 import sqlalchemy as sa
@@ -35,6 +37,8 @@ from lms.pagination import Page, paginate
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 12
 COPY_BUFFER = 1024 * 1024
+#: Unfinished uploads one course may have at once.
+MAX_OPEN_UPLOADS = 20
 
 
 class CourseError(ValueError):
@@ -197,6 +201,14 @@ def begin_upload(actor: User, course: Course, filename: str, size: int, title: s
             _("文件大小 %(size)s，超过上限 %(limit)s。", size=megabytes(size),
               limit=megabytes(limit))
         )
+    if storage.free_bytes() - size < current_app.config["MEDIA_FREE_RESERVE_BYTES"]:
+        logger.error("media volume nearly full: refusing a %d-byte upload", size)
+        raise UploadError(_("服务器存储空间不足，暂时无法上传，请联系市人社局。"))
+    open_uploads = sum(1 for v in course.videos if v.state is VideoState.uploading)
+    if open_uploads >= MAX_OPEN_UPLOADS:
+        raise UploadError(
+            _("本课程已有 %(n)d 个未完成的上传，请先继续或删除它们。", n=open_uploads)
+        )
     name = storage.display_name(filename)
     position = max((v.position for v in course.videos), default=0) + 1
     video = Video(
@@ -209,19 +221,12 @@ def begin_upload(actor: User, course: Course, filename: str, size: int, title: s
     )
     db.session.add(video)
     db.session.flush()
-    path = storage.upload_path(video.id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"")
     return video
 
 
-def receive_chunk(actor: User, video: Video, offset: int, stream: IO[bytes], length: int) -> bool:
-    """Store ``length`` bytes at ``offset``; return True when the file is complete (and queued
-    for processing, which the caller starts after committing).
-
-    Bytes are streamed to disk, never held whole. A chunk cut off halfway keeps what arrived:
-    the client asks where to resume and sends the rest.
-    """
+def check_chunk(actor: User, video: Video, offset: int, length: int) -> None:
+    """May ``actor`` send ``length`` bytes at ``offset``? Raise if not. No bytes are read yet:
+    the caller ends its transaction before it reads the (slow) request body."""
     require(video.course.can_edit(actor))
     if video.state is not VideoState.uploading:
         raise UploadError(_("该视频已上传完成。"))
@@ -229,14 +234,18 @@ def receive_chunk(actor: User, video: Video, offset: int, stream: IO[bytes], len
         raise OffsetMismatch(video.received)
     if length <= 0 or offset + length > video.size:
         raise UploadError(_("上传的数据超出了文件声明的大小。"))
-    stored = 0
-    with storage.upload_path(video.id).open("r+b") as target:
-        target.seek(offset)
-        target.truncate()
+
+
+def spool_chunk(video_id: int, stream: IO[bytes], length: int) -> Path:
+    """Stream up to ``length`` bytes of the request body into a private file; no database.
+    A connection that breaks off keeps what arrived."""
+    part = storage.chunk_path(video_id)
+    with part.open("wb") as target:
+        stored = 0
         while stored < length:
             try:
                 piece = stream.read(min(COPY_BUFFER, length - stored))
-            except ClientDisconnected:  # the connection broke: keep what arrived
+            except ClientDisconnected:
                 break
             if not piece:
                 break
@@ -244,16 +253,38 @@ def receive_chunk(actor: User, video: Video, offset: int, stream: IO[bytes], len
             stored += len(piece)
         target.flush()
         os.fsync(target.fileno())
-    # Only one writer may move the mark forward from this offset.
-    moved = db.session.execute(
-        sa.update(Video)
-        .where(Video.id == video.id, Video.received == offset)
-        .values(received=offset + stored)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.refresh(video)
-    if not moved:
-        raise OffsetMismatch(video.received)
+    return part
+
+
+def append_chunk(video: Video, offset: int, part: Path) -> bool:
+    """Add a spooled chunk to the original at ``offset``, unless another request did first;
+    return True when the file is complete (queued: the caller starts the job after commit)."""
+    try:
+        stored = part.stat().st_size
+        if stored == 0:
+            return False
+        # Moving the mark takes the row's lock (the database's on SQLite) until the caller
+        # commits: the bytes below go in while no other chunk can.
+        moved = db.session.execute(
+            sa.update(Video)
+            .where(Video.id == video.id, Video.received == offset,
+                   Video.state == VideoState.uploading)
+            .values(received=offset + stored)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.refresh(video)
+        if not moved:
+            raise OffsetMismatch(video.received)
+        original = storage.upload_path(video.id)
+        original.touch(exist_ok=True)
+        with original.open("r+b") as target, part.open("rb") as source:
+            target.seek(offset)
+            target.truncate()  # bytes a broken earlier attempt left past the mark
+            shutil.copyfileobj(source, target, COPY_BUFFER)
+            target.flush()
+            os.fsync(target.fileno())
+    finally:
+        part.unlink(missing_ok=True)
     if video.received == video.size:
         video.state = VideoState.queued
         db.session.flush()
@@ -315,8 +346,13 @@ def catalog(query: CatalogQuery) -> Page[Course]:
         select = select.where(Course.topic_id == query.topic_id)
     if query.provider_id:
         select = select.where(Course.provider_id == query.provider_id)
-    if query.title_series_id:
-        select = select.where(Course.title_series.any(TitleSeries.id == query.title_series_id))
+    if query.title_series_id:  # courses aimed at that series, and those aimed at everyone
+        select = select.where(
+            sa.or_(
+                Course.title_series.any(TitleSeries.id == query.title_series_id),
+                ~Course.title_series.any(),
+            )
+        )
     if query.text.strip():
         select = select.where(Course.title.contains(query.text.strip(), autoescape=True))
     return paginate(
@@ -403,7 +439,7 @@ def positions_for(user: User, course: Course) -> dict[int, PlaybackPosition]:
 IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
 
 
-def set_cover(actor: User, course: Course, data: bytes) -> None:
+def set_cover(actor: User, course: Course, data: bytes) -> str | None:
     """Store a course's cover: JPEG or PNG by content, re-encoded (which drops anything else
     hidden in the file) to a JPEG at most 960 pixels wide."""
     require(course.can_edit(actor))
@@ -422,5 +458,4 @@ def set_cover(actor: User, course: Course, data: bytes) -> None:
     old = course.cover
     course.cover = name
     db.session.flush()
-    if old:
-        (storage.media_root() / old).unlink(missing_ok=True)
+    return old  # the caller removes it once the new one is committed

@@ -23,6 +23,19 @@ def upload_path(video_id: int) -> Path:
     return media_root() / "originals" / f"{video_id}"
 
 
+def chunk_path(video_id: int) -> Path:
+    """A private file for one incoming chunk, beside the original."""
+    folder = media_root() / "originals"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{video_id}.chunk-{secrets.token_hex(6)}"
+
+
+def free_bytes() -> int:
+    root = media_root()
+    root.mkdir(parents=True, exist_ok=True)
+    return shutil.disk_usage(root).free
+
+
 def rendition_root(video_id: int) -> Path:
     return media_root() / "renditions" / str(video_id)
 
@@ -49,6 +62,8 @@ def publish(work_dir: Path, video_id: int, attempt: int) -> str:
 
 def remove_video_files(video_id: int) -> None:
     upload_path(video_id).unlink(missing_ok=True)
+    for chunk in upload_path(video_id).parent.glob(f"{video_id}.chunk-*"):
+        chunk.unlink(missing_ok=True)
     shutil.rmtree(rendition_root(video_id), ignore_errors=True)
 
 

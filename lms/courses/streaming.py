@@ -79,7 +79,8 @@ def resolve(sig: str, expires: int, user_id: int, rest: str) -> Path:
     match = LINK.match(rest)
     if match is None:
         raise LinkRefused(403)
-    if not hmac.compare_digest(sig, signature(expires, user_id, match["directory"])):
+    expected = signature(expires, user_id, match["directory"])
+    if not hmac.compare_digest(sig.encode("utf-8", "replace"), expected.encode()):
         raise LinkRefused(403)
     if expires < time.time():
         raise LinkRefused(410)

@@ -22,7 +22,7 @@ from lms import jobs
 from lms.courses import storage
 from lms.courses.models import Video, VideoState
 from lms.courses.probe import Refused, probe
-from lms.courses.transcode import TranscodeFailed, transcode
+from lms.courses.transcode import Stopped, TranscodeFailed, transcode
 from lms.db import utcnow
 from lms.extensions import db
 
@@ -39,7 +39,8 @@ def _stale_before() -> Any:
 
 def claim(video_id: int) -> int | None:
     """Take the video for this worker; return the attempt number, or None if it is not ours
-    to take (done already, or another live worker holds it)."""
+    to take (done already, or another live worker holds it). Commits: no transaction stays
+    open while the file is probed."""
     claimable = sa.or_(
         Video.state == VideoState.queued,
         sa.and_(
@@ -47,7 +48,7 @@ def claim(video_id: int) -> int | None:
             sa.or_(Video.heartbeat_at.is_(None), Video.heartbeat_at < _stale_before()),
         ),
     )
-    taken = db.session.execute(
+    attempt = db.session.execute(
         sa.update(Video)
         .where(Video.id == video_id, claimable)
         .values(
@@ -57,12 +58,11 @@ def claim(video_id: int) -> int | None:
             progress=0,
             reason=None,
         )
+        .returning(Video.attempts)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).scalar()
     db.session.commit()
-    if not taken:
-        return None
-    return db.session.scalar(sa.select(Video.attempts).where(Video.id == video_id))
+    return attempt
 
 
 def _holds_lease(video_id: int, attempt: int) -> sa.ColumnElement[bool]:
@@ -87,10 +87,7 @@ def _record(video_id: int, attempt: int, **values: Any) -> bool:
 def process_video(video_id: int) -> None:
     """Probe, transcode, verify and publish one uploaded video."""
     attempt = claim(video_id)
-    if attempt is None:
-        state = db.session.scalar(sa.select(Video.state).where(Video.id == video_id))
-        if state is VideoState.processing:  # someone holds it: look again once it may be stale
-            jobs.enqueue(PROCESS_VIDEO, video_id, delay=current_app.config["JOB_STALE_SECONDS"])
+    if attempt is None:  # done already, or in live hands; the sweeper watches for dead ones
         return
     logger.info("processing video %s, attempt %s", video_id, attempt)
     config = current_app.config
@@ -102,7 +99,8 @@ def process_video(video_id: int) -> None:
                 source, max_seconds=config["VIDEO_MAX_SECONDS"], max_bytes=config["VIDEO_MAX_BYTES"]
             )
         except Refused as refused:
-            _record(video_id, attempt, state=VideoState.refused, reason=str(refused))
+            if _record(video_id, attempt, state=VideoState.refused, reason=str(refused)):
+                source.unlink(missing_ok=True)  # it can never be used: free the space
             logger.info("video %s refused: %s", video_id, refused)
             return
         _record(video_id, attempt, duration_seconds=int(info.duration), width=info.width,
@@ -110,14 +108,19 @@ def process_video(video_id: int) -> None:
 
         last_beat = time.monotonic()
 
-        def beat(percent: int) -> None:
+        def beat(percent: int) -> bool:
+            """Keep the lease fresh and show progress; False (stop) once the lease is lost."""
             nonlocal last_beat
-            if time.monotonic() - last_beat >= HEARTBEAT_EVERY:
-                last_beat = time.monotonic()
-                _record(video_id, attempt, progress=percent, heartbeat_at=utcnow())
+            if time.monotonic() - last_beat < HEARTBEAT_EVERY:
+                return True
+            last_beat = time.monotonic()
+            return _record(video_id, attempt, progress=percent, heartbeat_at=utcnow())
 
         try:
             transcode(source, work, info, nice=config["TRANSCODE_NICE"], on_progress=beat)
+        except Stopped:
+            logger.warning("video %s attempt %s lost its lease; stopped", video_id, attempt)
+            return
         except TranscodeFailed as failed:
             _record(video_id, attempt, state=VideoState.failed, reason=str(failed))
             return
@@ -138,22 +141,17 @@ def process_video(video_id: int) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def unfinished_videos() -> list[tuple[str, tuple[Any, ...], float]]:
-    """Jobs to (re)start when a worker starts: videos left queued, and videos being processed —
-    at once if their heartbeat has stopped, else once it would have gone stale (the job then
-    finds the video done, still in live hands, or abandoned, and acts on that)."""
-    stale = _stale_before()
-    later = float(current_app.config["JOB_STALE_SECONDS"])
-    rows = db.session.execute(
-        sa.select(Video.id, Video.state, Video.heartbeat_at).where(
-            Video.state.in_([VideoState.queued, VideoState.processing])
-        )
+def unfinished_videos(include_queued: bool) -> list[tuple[str, tuple[Any, ...]]]:
+    """Videos whose worker died (processing, heartbeat stale) and, when a worker starts, the
+    videos left queued (their message may be gone with a restarted broker). Sending a job twice
+    is harmless: :func:`claim` lets one through."""
+    dead = sa.and_(
+        Video.state == VideoState.processing,
+        sa.or_(Video.heartbeat_at.is_(None), Video.heartbeat_at < _stale_before()),
     )
-    work = []
-    for video_id, state, heartbeat in rows:
-        fresh = state is VideoState.processing and heartbeat is not None and heartbeat >= stale
-        work.append((PROCESS_VIDEO, (video_id,), later if fresh else 0.0))
-    return work
+    condition = sa.or_(dead, Video.state == VideoState.queued) if include_queued else dead
+    ids = db.session.scalars(sa.select(Video.id).where(condition))
+    return [(PROCESS_VIDEO, (video_id,)) for video_id in ids]
 
 
 jobs.RECOVERERS.append(unfinished_videos)

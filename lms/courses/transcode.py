@@ -39,6 +39,10 @@ class TranscodeFailed(RuntimeError):
     """ffmpeg could not produce good renditions; str() is the reason for the provider."""
 
 
+class Stopped(RuntimeError):
+    """The caller's progress callback asked to stop (its job is no longer its own)."""
+
+
 def rungs_for(info: MediaInfo) -> list[Rung]:
     """The ladder's rungs the source can fill: never upscale. A source smaller than every rung
     gets one rendition at its own size."""
@@ -67,7 +71,7 @@ def command(source: Path, out: Path, info: MediaInfo) -> list[str]:
             scaled = branch.filter("scale", w=rung.short_side, h=-2)
         outputs.append(scaled)
         if info.has_audio:
-            outputs.append(stream.audio)
+            outputs.append(stream["a:0"])  # the first track: screen recorders add a second
         options[f"maxrate:v:{index}"] = f"{rung.max_kbps}k"
         options[f"bufsize:v:{index}"] = f"{rung.max_kbps * 2}k"
         options[f"b:a:{index}"] = f"{rung.audio_kbps}k"
@@ -106,26 +110,28 @@ def transcode(
     info: MediaInfo,
     *,
     nice: int = 10,
-    on_progress: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], bool] | None = None,
 ) -> None:
-    """Write the renditions and a poster into ``out``, then check them; raise on any failure."""
-    last_percent = -1
+    """Write the renditions and a poster into ``out``, then check them; raise on any failure.
 
-    def progress(block: dict[str, str]) -> None:
-        nonlocal last_percent
+    ``on_progress`` hears the percent done about twice a second; answering False stops ffmpeg
+    (raising :class:`Stopped`).
+    """
+
+    def progress(block: dict[str, str]) -> bool:
         try:
-            seconds = int(block.get("out_time_us", "0")) / 1_000_000
+            seconds = max(0, int(block.get("out_time_us", "0"))) / 1_000_000
         except ValueError:
-            return
+            seconds = 0.0
         percent = max(0, min(99, int(seconds * 100 / info.duration)))
-        if percent != last_percent and on_progress is not None:
-            last_percent = percent
-            on_progress(percent)
+        return on_progress(percent) if on_progress is not None else True
 
     # Generous: the slowest machine transcodes well above a tenth of real time.
     timeout = 600 + info.duration * 10
     done = media_tools.run(command(source, out, info), timeout=timeout, nice=nice,
                            on_progress=progress)
+    if done.stopped:
+        raise Stopped()
     if done.timed_out:
         raise TranscodeFailed(_("转码超时，请稍后重试。"))
     if done.returncode != 0:

@@ -19,6 +19,8 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from lms import jobs
+from lms.api.routing import parse
+from lms.api.schemas import PositionReport
 from lms.auth.guards import actor, require, require_role
 from lms.auth.models import Role
 from lms.courses import bp, services, storage, streaming
@@ -138,11 +140,13 @@ def cover(course_id: int) -> Response:
     form = CoverForm()
     if form.validate_on_submit():
         try:
-            services.set_cover(actor(), course, form.cover.data.read())
+            old = services.set_cover(actor(), course, form.cover.data.read())
         except services.UploadError as exc:
             flash(str(exc), "error")
         else:
             db.session.commit()
+            if old:
+                (storage.media_root() / old).unlink(missing_ok=True)
             flash(_("封面已更新。"), "success")
     else:
         flash(_("请选择图片。"), "error")
@@ -302,8 +306,9 @@ def play(course_id: int, video_id: int) -> str:
     if video.course_id != course_id:
         abort(404)
     require(video.course.can_view(actor()) and video.state is VideoState.ready)
-    services.open_video(actor(), video)
-    db.session.commit()
+    if actor().has_role(Role.learner):
+        services.open_video(actor(), video)
+        db.session.commit()
     position = services.positions_for(actor(), video.course).get(video.id)
     return render_template(
         "courses/play.html",
@@ -320,11 +325,8 @@ def position(video_id: int) -> Response:
     """The player says where it is, for resuming later (JSON: {"seconds": 12.5})."""
     video = db.get_or_404(Video, video_id)
     require(video.course.can_view(actor()))
-    payload = request.get_json(silent=True) or {}
-    seconds = payload.get("seconds")
-    if not isinstance(seconds, int | float) or seconds != seconds:
-        return jsonify(error=_("位置无效。")), 400
-    services.save_position(actor(), video, seconds)
+    position = parse(PositionReport)
+    services.save_position(actor(), video, position.seconds)
     db.session.commit()
     return jsonify(saved=True)
 

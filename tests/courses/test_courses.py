@@ -69,14 +69,22 @@ def test_links_are_signed_and_expire(client, people, login_as, course, files, ap
     published_course(client, people, login_as, course, files, app)
     video = course.ready_videos[0]
     links = streaming.playback(video, people.learner.id)
+    assert client.get(links.master).status_code == 403  # not signed in
+    login_as(people.learner)
     assert client.get(links.master).status_code == 200
+    # Another learner, signed in, cannot use this learner's link.
+    other = login_as(people.unit_reviewer, browser=client.application.test_client())
+    assert other.get(links.master).status_code == 403
     sig, expires, user = links.master.split("/")[3:6]
     forged_user = links.master.replace(f"/{expires}/{user}/", f"/{expires}/{people.exam_admin.id}/")
     assert client.get(forged_user).status_code == 403
     forged_sig = links.master.replace(sig, "A" * len(sig))
     assert client.get(forged_sig).status_code == 403
-    sneaky = links.master.replace("master.m3u8", "../../../../../etc/passwd")
-    assert client.get(sneaky).status_code in (403, 404)
+    for sneaky in ("v0/../../../../etc/passwd", "v0/%2e%2e/%2e%2e/x.m3u8", "v0\\..\\x.m3u8",
+                   "master.m3u8/../../r2/master.m3u8"):
+        with pytest.raises(streaming.LinkRefused):
+            streaming.resolve(sig, int(expires), int(user), f"{video.rendition}/{sneaky}")
+    assert client.get(links.master.replace(sig, "é" * len(sig))).status_code == 403
 
     past = int(time.time()) - 10
     expired = (f"/media/s/{streaming.signature(past, people.learner.id, video.rendition)}/{past}/"
@@ -134,7 +142,8 @@ def test_city_returns_a_course_with_a_reason(client, people, login_as, course, f
 def test_ladder_never_upscales_and_keeps_portrait(client, people, login_as, course, files):
     login_as(people.provider)
     expected = {"hd": ["1280x720", "640x360"], "good": ["640x360"], "small": ["320x240"],
-                "rotated": ["360x640"], "vfr_webm": ["320x240"], "two_streams": ["640x360"]}
+                "rotated": ["360x640"], "vfr_webm": ["320x240"], "two_streams": ["640x360"],
+                "two_audio": ["640x360"]}
     for name, resolutions in expected.items():
         video = upload(client, course.id, files[name])
         assert video["state"] == "ready", (name, video["reason"])

@@ -81,7 +81,7 @@ def test_an_upload_cut_off_halfway_resumes_where_it_stopped(provider, course, fi
         headers={**headers, "Upload-Offset": str(first), "Content-Length": "400000"},
         content_type="application/offset+octet-stream",
     )
-    assert broken.status_code in (200, 400)
+    assert broken.status_code == 200  # the server keeps what arrived; the client is gone
     state = provider.get(f"/api/v1/videos/{video['id']}").get_json()
     assert state["received"] == first + 100_000 and state["state"] == "uploading"
 
@@ -131,11 +131,12 @@ def test_state_stays_when_the_transcode_fails_and_retry_works(provider, course, 
     def broken(*args, **kwargs):
         raise transcode.TranscodeFailed("转码失败：测试")
 
+    working = tasks.transcode
     monkeypatch.setattr(tasks, "transcode", broken)
     video = upload(provider, course.id, files["small"])
     assert video["state"] == "failed" and "转码失败" in video["reason"]
     assert storage.upload_path(video["id"]).exists()  # the original is kept
 
-    monkeypatch.undo()
+    monkeypatch.setattr(tasks, "transcode", working)
     provider.submit(f"/courses/videos/{video['id']}/retry")
     assert db.session.get(Video, video["id"]).state is VideoState.ready
