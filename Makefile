@@ -46,4 +46,4 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel update -N -i lms/translations/messages.pot -d lms/translations
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check lms tests
+	$(BIN)/ruff check lms tests bench migrations

@@ -61,6 +61,15 @@ def load(instance_path: Path) -> dict[str, Any]:
             )
         secret_key = _dev_secret_key(instance_path)
 
+    delivery = _env("MEDIA_DELIVERY", "app")
+    if delivery not in ("app", "nginx"):
+        raise ConfigError(f"LMS_MEDIA_DELIVERY must be app or nginx, got {delivery!r}")
+    if delivery == "nginx" and not _env("MEDIA_SECRET"):
+        raise ConfigError(
+            "LMS_MEDIA_DELIVERY=nginx needs LMS_MEDIA_SECRET, the same secret as nginx's "
+            "secure_link_md5 in deploy/nginx.conf"
+        )
+
     database_url = _env("DATABASE_URL") or f"sqlite:///{instance_path / 'lms.sqlite3'}"
     media_root = Path(_env("MEDIA_ROOT") or PROJECT_ROOT / "media").resolve()
 
@@ -113,7 +122,7 @@ def load(instance_path: Path) -> dict[str, Any]:
         #: Streaming links stay valid this long.
         "STREAM_LINK_SECONDS": _env_int("STREAM_LINK_SECONDS", 4 * 3600),
         #: "app": the app sends media bytes itself; "nginx": nginx checks signed links and does.
-        "MEDIA_DELIVERY": _env("MEDIA_DELIVERY", "app"),
+        "MEDIA_DELIVERY": delivery,
         #: Shared with nginx's secure_link; derived from the secret key when not set.
         "MEDIA_SECRET": _env("MEDIA_SECRET"),
         #: Front-end packages from the npm registry (hls.js), installed by `make`.

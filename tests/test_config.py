@@ -54,3 +54,12 @@ def test_development_keeps_one_generated_secret_key(monkeypatch, tmp_path):
     first = create_app().config["SECRET_KEY"]
     assert len(first) == 64 and create_app().config["SECRET_KEY"] == first
     assert (tmp_path / "i" / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_nginx_delivery_needs_the_shared_media_secret(monkeypatch):
+    monkeypatch.setenv("LMS_MEDIA_DELIVERY", "nginx")
+    monkeypatch.delenv("LMS_MEDIA_SECRET", raising=False)
+    with pytest.raises(ConfigError, match="LMS_MEDIA_SECRET"):
+        create_app()
+    monkeypatch.setenv("LMS_MEDIA_SECRET", "shared-with-nginx")
+    assert create_app().config["MEDIA_DELIVERY"] == "nginx"

@@ -23,7 +23,7 @@ from flask import current_app
 from lms.courses.models import Video
 
 LINK = re.compile(
-    r"^(?P<directory>renditions/\d+/r\d+)/(?P<file>(?:v\d+/)?[A-Za-z0-9_]+\.(?:m3u8|m4s|mp4|jpg))$"
+    r"(?P<directory>renditions/\d+/r\d+)/(?P<file>(?:v\d+/)?[A-Za-z0-9_]+\.(?:m3u8|m4s|mp4|jpg))"
 )
 MEDIA_TYPES = {
     ".m3u8": "application/vnd.apple.mpegurl",
@@ -76,7 +76,7 @@ class LinkRefused(Exception):
 
 def resolve(sig: str, expires: int, user_id: int, rest: str) -> Path:
     """The file a link points at, once its signature and expiry are checked."""
-    match = LINK.match(rest)
+    match = LINK.fullmatch(rest)
     if match is None:
         raise LinkRefused(403)
     expected = signature(expires, user_id, match["directory"])

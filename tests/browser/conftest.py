@@ -14,6 +14,7 @@ import flask_migrate
 import pytest
 from werkzeug.serving import make_server
 
+from lms import jobs
 from lms.demo import seed_demo
 from lms.extensions import db
 from tests.conftest import make_app
@@ -34,7 +35,7 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The app on a free local port, with demo accounts; yields its URL and the accounts."""
     with fresh_database("browser", tmp_path_factory.mktemp("browser-db")) as url:
@@ -53,6 +54,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         finally:
             server.shutdown()
             thread.join(timeout=5)
+            # Its job runner must not outlive it: later tests swap the database session.
+            jobs.stop_runner(app)
             with app.app_context():
                 db.engine.dispose()
 
