@@ -32,18 +32,13 @@ def job(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return register
 
 
-def enqueue(name: str, *args: Any, delay: float = 0) -> None:
-    """Run job ``name`` with ``args`` in the background (after the caller has committed), no
-    sooner than ``delay`` seconds from now."""
+def enqueue(name: str, *args: Any) -> None:
+    """Run job ``name`` with ``args`` in the background (after the caller has committed)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.config["JOBS_EAGER"] and not delay:
+    if app.config["JOBS_EAGER"]:
         _run_here(name, args)
     elif app.config["CELERY_BROKER_URL"]:
-        app.extensions["celery"].send_task(name, args=list(args), countdown=delay or None)
-    elif delay:
-        timer = threading.Timer(delay, lambda: _runner(app).put((name, args)))
-        timer.daemon = True
-        timer.start()
+        app.extensions["celery"].send_task(name, args=list(args))
     else:
         _runner(app).put((name, args))
 

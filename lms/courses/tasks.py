@@ -33,21 +33,20 @@ PROCESS_VIDEO = "courses.process_video"
 HEARTBEAT_EVERY = 2.0
 
 
-def _stale_before() -> Any:
-    return utcnow() - timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
+def _abandoned() -> sa.ColumnElement[bool]:
+    """Being processed by a worker that stopped beating: dead."""
+    stale_before = utcnow() - timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
+    return sa.and_(
+        Video.state == VideoState.processing,
+        sa.or_(Video.heartbeat_at.is_(None), Video.heartbeat_at < stale_before),
+    )
 
 
 def claim(video_id: int) -> int | None:
     """Take the video for this worker; return the attempt number, or None if it is not ours
     to take (done already, or another live worker holds it). Commits: no transaction stays
     open while the file is probed."""
-    claimable = sa.or_(
-        Video.state == VideoState.queued,
-        sa.and_(
-            Video.state == VideoState.processing,
-            sa.or_(Video.heartbeat_at.is_(None), Video.heartbeat_at < _stale_before()),
-        ),
-    )
+    claimable = sa.or_(Video.state == VideoState.queued, _abandoned())
     attempt = db.session.execute(
         sa.update(Video)
         .where(Video.id == video_id, claimable)
@@ -145,11 +144,9 @@ def unfinished_videos(include_queued: bool) -> list[tuple[str, tuple[Any, ...]]]
     """Videos whose worker died (processing, heartbeat stale) and, when a worker starts, the
     videos left queued (their message may be gone with a restarted broker). Sending a job twice
     is harmless: :func:`claim` lets one through."""
-    dead = sa.and_(
-        Video.state == VideoState.processing,
-        sa.or_(Video.heartbeat_at.is_(None), Video.heartbeat_at < _stale_before()),
-    )
-    condition = sa.or_(dead, Video.state == VideoState.queued) if include_queued else dead
+    condition = _abandoned()
+    if include_queued:
+        condition = sa.or_(condition, Video.state == VideoState.queued)
     ids = db.session.scalars(sa.select(Video.id).where(condition))
     return [(PROCESS_VIDEO, (video_id,)) for video_id in ids]
 
