@@ -79,7 +79,7 @@ def _register_api(app: Flask) -> None:
 
 def _register_commands(app: Flask) -> None:
     from lms.auth.cli import user_cli
-    from lms.courses.cli import topic_cli, worker_command
+    from lms.courses.cli import media_cli, topic_cli, worker_command
     from lms.demo import demo_command
     from lms.orgs.cli import org_cli
 
@@ -88,3 +88,4 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(topic_cli)
+    app.cli.add_command(media_cli)

@@ -1,13 +1,17 @@
-"""``lms worker`` (the Celery worker for transcoding) and ``lms topic`` (the year's topics)."""
+"""``lms worker`` (the Celery worker for transcoding), ``lms topic`` (the year's topics) and
+``lms media`` (housekeeping of uploads)."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from lms.courses import storage
 from lms.courses.models import Category, Topic
-from lms.courses.services import topics
+from lms.courses.services import abandoned_uploads, topics
 from lms.extensions import db
 
 
@@ -60,3 +64,21 @@ def copy_topics(source: int, target: int) -> None:
                              position=topic.position))
     db.session.commit()
     click.echo(f"copied {len(topics(target))} topics to {target}")
+
+
+media_cli = click.Group("media", help="Uploaded and transcoded media.")
+
+
+@media_cli.command("prune")
+@click.option("--days", default=7, show_default=True, help="idle for this long")
+@with_appcontext
+def prune_uploads(days: int) -> None:
+    """Delete uploads left unfinished for DAYS days, with their bytes."""
+    videos = abandoned_uploads(timedelta(days=days))
+    ids = [video.id for video in videos]
+    for video in videos:
+        video.course.videos.remove(video)
+    db.session.commit()
+    for video_id in ids:
+        storage.remove_video_files(video_id)
+    click.echo(f"removed {len(ids)} unfinished uploads")

@@ -6,7 +6,7 @@ import logging
 import os
 import shutil
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -459,3 +459,14 @@ def set_cover(actor: User, course: Course, data: bytes) -> str | None:
     course.cover = name
     db.session.flush()
     return old  # the caller removes it once the new one is committed
+
+
+def abandoned_uploads(older_than: timedelta) -> list[Video]:
+    """Uploads nobody has added a byte to for ``older_than``."""
+    return list(
+        db.session.scalars(
+            sa.select(Video).where(
+                Video.state == VideoState.uploading, Video.updated_at < utcnow() - older_than
+            )
+        )
+    )

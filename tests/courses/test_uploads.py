@@ -140,3 +140,28 @@ def test_state_stays_when_the_transcode_fails_and_retry_works(provider, course, 
     monkeypatch.setattr(tasks, "transcode", working)
     provider.submit(f"/courses/videos/{video['id']}/retry")
     assert db.session.get(Video, video["id"]).state is VideoState.ready
+
+
+def test_uploads_left_unfinished_for_a_week_are_pruned_with_their_bytes(
+    provider, course, app
+):
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from lms.db import utcnow
+
+    headers = csrf_headers(provider)
+    stale = start(provider, course.id, "old.mp4", 1000, headers).get_json()
+    fresh = start(provider, course.id, "new.mp4", 1000, headers).get_json()
+    for video in (stale, fresh):
+        send(provider, video["upload_url"], b"x" * 100, 0, headers)
+    db.session.execute(
+        sa.update(Video).where(Video.id == stale["id"])
+        .values(updated_at=utcnow() - timedelta(days=8))
+    )
+    result = app.test_cli_runner().invoke(args=["media", "prune"])
+    assert "removed 1 unfinished uploads" in result.output
+    assert db.session.get(Video, stale["id"]) is None
+    assert not storage.upload_path(stale["id"]).exists()
+    assert storage.upload_path(fresh["id"]).stat().st_size == 100
