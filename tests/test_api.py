@@ -66,3 +66,15 @@ def test_learner_browses_the_catalog_through_the_api(client, people, login_as):
     login_as(people.learner)
     page = client.get("/api/v1/courses?category=professional&page=1").get_json()
     assert page == {"items": [], "page": 1, "pages": 1, "total": 0}
+
+
+def test_a_browser_login_with_a_one_time_password_gets_no_api_until_it_is_changed(
+    client, people, login_as, database
+):
+    people.learner.must_change_password = True
+    database.flush()
+    login_as(people.learner)
+    answer = client.get("/api/v1/courses")
+    assert answer.status_code == 403 and answer.is_json
+    assert "修改初始密码" in answer.get_json()["message"]
+    assert client.get("/api/v1/openapi.json").status_code == 200

@@ -94,3 +94,20 @@ def test_org_create_links_a_unit_to_its_district_and_department(app, orgs):
     assert unit.district == orgs.district and unit.department == orgs.department
     orphan = runner.invoke(args=["org", "create", "unit", "孤儿单位"])
     assert orphan.exit_code != 0 and "主管部门" in orphan.output
+
+
+def test_topic_lists_are_data_kept_per_year(app, database):
+    """DESIGN §3: topic lists are data, editable per year."""
+    from lms.courses.services import topic_year, topics
+
+    runner = app.test_cli_runner()
+    this_year = topic_year()
+    copied = runner.invoke(args=["topic", "copy", str(this_year), str(this_year + 1)])
+    assert copied.exit_code == 0, copied.output
+    assert [t.name for t in topics(this_year + 1)] == [t.name for t in topics(this_year)]
+    added = runner.invoke(args=["topic", "add", str(this_year + 1), "public_elective", "人工智能"])
+    assert added.exit_code == 0
+    assert "人工智能" in {t.name for t in topics(this_year + 1, Category.public_elective)}
+    assert "人工智能" not in {t.name for t in topics(this_year)}
+    again = runner.invoke(args=["topic", "copy", str(this_year), str(this_year + 1)])
+    assert again.exit_code != 0 and "already has topics" in again.output

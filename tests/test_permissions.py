@@ -209,8 +209,7 @@ def test_every_route_and_method_is_in_the_matrix(app):
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("route", MATRIX, ids=lambda r: r.id)
-def test_access(route: Route, role: str, client, people, world, login_as, app):
-    people = world.people
+def test_access(route: Route, role: str, client, people, world, login_as):
     if role != "anonymous":
         login_as(getattr(people, role))
     url = route.url(world)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app, g, request, session
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from lms.auth.models import ApiToken, LoginSession, User
+from lms.auth import tokens
+from lms.auth.models import LoginSession, RoleAssignment, User
 from lms.db import utcnow
 from lms.extensions import db
 
@@ -21,15 +20,11 @@ SESSION_KEY = "lms_sid"
 TOUCH_EVERY = timedelta(minutes=1)
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def start(user: User) -> LoginSession:
     """Open a session for ``user`` on this device and remember its token in the cookie."""
-    token = secrets.token_urlsafe(32)
+    token = tokens.new_token()
     row = LoginSession(
-        token_hash=_hash(token),
+        token_hash=tokens.digest(token),
         user=user,
         client_address=request.remote_addr,
         user_agent=(request.user_agent.string or "")[:200],
@@ -46,7 +41,16 @@ def current() -> LoginSession | None:
     token = session.get(SESSION_KEY)
     if not token:
         return None
-    row = db.session.scalar(sa.select(LoginSession).where(LoginSession.token_hash == _hash(token)))
+    # Every request of a signed-in user comes through here: load the user and roles with it.
+    row = db.session.scalar(
+        sa.select(LoginSession)
+        .where(LoginSession.token_hash == tokens.digest(token))
+        .options(
+            joinedload(LoginSession.user)
+            .selectinload(User.roles)
+            .joinedload(RoleAssignment.org)
+        )
+    )
     if row is None or row.ended_at is not None:
         return None
     now = utcnow()
@@ -115,11 +119,7 @@ def end_current() -> None:
 def end_all(user: User, keep: LoginSession | None = None) -> int:
     """End every open session of ``user`` (but ``keep``) and revoke their API tokens; return
     how many sessions were ended."""
-    db.session.execute(
-        sa.update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
+    tokens.revoke_all(user)
     query = sa.update(LoginSession).where(
         LoginSession.user_id == user.id, LoginSession.ended_at.is_(None)
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.exceptions import Forbidden
 from werkzeug.wrappers import Response
 
 from lms.auth import bp, services, sessions
@@ -122,6 +123,7 @@ def account() -> str:
 #: Pages a user who must change a password set by someone else may still reach.
 _ALLOWED_BEFORE_PASSWORD_CHANGE = {
     "auth.change_password", "auth.logout", "static", "main.language", "main.health",
+    "api.openapi", "api.create_token",
 }
 
 
@@ -133,6 +135,8 @@ def require_own_password() -> Response | None:
         and current_user.must_change_password
         and request.endpoint not in _ALLOWED_BEFORE_PASSWORD_CHANGE
     ):
+        if request.blueprint == "api":  # a program cannot follow a redirect to a form
+            raise Forbidden(_("请先在网页上修改初始密码。"))
         return redirect(url_for("auth.change_password"))
     return None
 

@@ -13,6 +13,7 @@ from typing import IO
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import ClientDisconnected
 
 from lms.auth.guards import require
@@ -355,6 +356,11 @@ def catalog(query: CatalogQuery) -> Page[Course]:
         )
     if query.text.strip():
         select = select.where(Course.title.contains(query.text.strip(), autoescape=True))
+    # A listing shows each course's credit, provider, topic and series: load them with it.
+    select = select.options(
+        selectinload(Course.videos), selectinload(Course.title_series),
+        joinedload(Course.provider), joinedload(Course.topic),
+    )
     return paginate(
         select.order_by(Course.published_at.desc(), Course.id.desc()), query.page, PAGE_SIZE
     )
@@ -406,6 +412,10 @@ def my_courses(user: User) -> list[tuple[Enrollment, int]]:
         db.session.scalars(
             sa.select(Enrollment)
             .where(Enrollment.user_id == user.id)
+            .options(
+                selectinload(Enrollment.course).selectinload(Course.videos),
+                joinedload(Enrollment.last_video),
+            )
             .order_by(Enrollment.last_opened_at.desc())
         )
     )

@@ -19,14 +19,12 @@ from flask_babel import gettext as _
 
 from lms.auth.guards import require
 from lms.auth.idcard import InvalidIdNumber, normalize_id_number
-from lms.auth.models import AccountState, Role, RoleAssignment, User
-from lms.auth.passwords import generate_password, hash_one_time_password
-from lms.db import utcnow
+from lms.auth.models import Role, RoleAssignment, User
 from lms.extensions import db
 from lms.forms import PHONE
 from lms.orgs.models import Organisation, TitleSeries
 from lms.orgs.services import title_series_by_name
-from lms.staff.services import NewAccount
+from lms.staff.services import NewAccount, one_time_account
 
 logger = logging.getLogger(__name__)
 
@@ -247,27 +245,18 @@ def create_accounts(
 ) -> list[NewAccount]:
     """Create checked rows as active learners with one-time passwords, all or none."""
     created: list[NewAccount] = []
-    now = utcnow()
-    granted_by = by.id if by else None
     try:
         with db.session.begin_nested():
             for row in rows:
-                password = generate_password()
-                user = User(
-                    id_number=row.id_number,
-                    name=row.name,
-                    phone=row.phone,
-                    unit=unit,
-                    title_series=row.title_series,
-                    password_hash=hash_one_time_password(password),
-                    must_change_password=True,
-                    state=AccountState.active,
-                    reviewed_at=now,
-                    reviewed_by_id=granted_by,
-                    roles=[RoleAssignment(role=Role.learner, granted_by_id=granted_by)],
+                account = one_time_account(
+                    id_number=row.id_number, name=row.name, phone=row.phone, unit=unit,
+                    by=by, title_series=row.title_series,
                 )
-                db.session.add(user)
-                created.append(NewAccount(user, password))
+                account.user.roles.append(
+                    RoleAssignment(role=Role.learner, granted_by_id=by.id if by else None)
+                )
+                db.session.add(account.user)
+                created.append(account)
     except sa.exc.IntegrityError:
         # Someone registered one of these ID numbers since the check: nothing is kept.
         raise SheetError(_("导入期间有人员刚刚注册了账号，请重新上传以查看详情。")) from None

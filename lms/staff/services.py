@@ -15,7 +15,7 @@ from lms.auth.passwords import generate_password, hash_one_time_password
 from lms.auth.services import add_user
 from lms.db import utcnow
 from lms.extensions import db
-from lms.orgs.models import Organisation, OrgKind
+from lms.orgs.models import Organisation, OrgKind, TitleSeries
 from lms.pagination import Page, paginate
 
 logger = logging.getLogger(__name__)
@@ -94,20 +94,36 @@ def open_account(
     """Open an active account with a one-time password. No permission check: callers do it
     (the ``lms user create`` command is run by whoever operates the server)."""
     check_grant(role, org, unit)
+    account = one_time_account(id_number=id_number, name=name, phone=phone, unit=unit, by=by)
+    add_user(account.user)
+    add_role(account.user, role, org, by)
+    return account
+
+
+def one_time_account(
+    *,
+    id_number: str,
+    name: str,
+    phone: str | None,
+    unit: Organisation | None,
+    by: User | None,
+    title_series: TitleSeries | None = None,
+) -> NewAccount:
+    """An active account someone else opened, with a one-time password to change at first
+    login (not yet added to the session)."""
     password = generate_password()
     user = User(
         id_number=id_number,
         name=name,
         phone=phone,
         unit=unit,
+        title_series=title_series,
         password_hash=hash_one_time_password(password),
         must_change_password=True,
         state=AccountState.active,
         reviewed_at=utcnow(),
         reviewed_by_id=by.id if by else None,
     )
-    add_user(user)
-    add_role(user, role, org, by)
     return NewAccount(user, password)
 
 
