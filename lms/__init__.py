@@ -54,7 +54,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 #: Feature packages; each keeps its blueprint in ``__init__`` and its routes in ``views``.
-PACKAGES = ("main", "auth", "staff", "orgs", "courses")
+PACKAGES = ("main", "auth", "staff", "orgs", "courses", "records")
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -72,6 +72,7 @@ def _register_api(app: Flask) -> None:
     from lms import api
     from lms.api import views  # noqa: F401  (tokens, openapi.json, authentication)
     from lms.courses import api as courses_api  # noqa: F401
+    from lms.watching import api as watching_api  # noqa: F401
 
     csrf.exempt(api.bp)  # checked by the API itself: see lms.api.views
     app.register_blueprint(api.bp)
@@ -82,6 +83,7 @@ def _register_commands(app: Flask) -> None:
     from lms.courses.cli import media_cli, topic_cli, worker_command
     from lms.demo import demo_command
     from lms.orgs.cli import org_cli
+    from lms.watching.cli import watch_cli
 
     app.cli.add_command(user_cli)
     app.cli.add_command(org_cli)
@@ -89,3 +91,4 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(topic_cli)
     app.cli.add_command(media_cli)
+    app.cli.add_command(watch_cli)

@@ -77,3 +77,18 @@ def _sqlite_begin(conn: sa.Connection) -> None:
     start (busy_timeout) is what the embedded set-up needs."""
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_once(session: Any, model: type, **values: Any) -> bool:
+    """Insert a row unless one with the same unique key exists; True when this call inserted
+    it. The database decides, so a retry or a race between two servers inserts it once."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    # The returned key tells: rowcount is not reported for this statement by every driver.
+    statement = (
+        insert(model).values(**values).on_conflict_do_nothing()
+        .returning(*model.__table__.primary_key.columns)  # type: ignore[attr-defined]
+    )
+    return session.execute(statement).first() is not None

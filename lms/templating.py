@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from lms.auth.idcard import mask_id_number
 from lms.auth.models import Role
+from lms.courses.models import credit_hours
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ def navigation() -> list[NavItem]:
     items = [NavItem(_l("首页"), "main.home"), NavItem(_l("选课中心"), "courses.catalog")]
     if current_user.has_role(Role.learner):
         items.append(NavItem(_l("我的课程"), "courses.my"))
+        items.append(NavItem(_l("学习档案"), "records.year"))
     if current_user.has_role(Role.provider):
         items.append(NavItem(_l("课程管理"), "courses.mine"))
     if current_user.has_role(Role.unit_reviewer) or current_user.is_city_admin:
@@ -41,6 +43,7 @@ def navigation() -> list[NavItem]:
 
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["mask_id"] = mask_id_number
+    app.jinja_env.filters["credit_hours"] = credit_hours
 
     @app.context_processor
     def layout() -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, g, request, session
@@ -54,14 +54,20 @@ def current() -> LoginSession | None:
     if row is None or row.ended_at is not None:
         return None
     now = utcnow()
-    idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
-    max_age = current_app.config["PERMANENT_SESSION_LIFETIME"]
-    if now - row.last_seen_at > idle or now - row.created_at > max_age:
+    if expired(row.created_at, row.last_seen_at, now):
         _note(row, ended_at=now)
         return None
     if now - row.last_seen_at > TOUCH_EVERY:
         _note(row, last_seen_at=now)
     return row
+
+
+def expired(created_at: datetime, last_seen_at: datetime, now: datetime) -> bool:
+    """Whether a session opened at ``created_at`` and last used at ``last_seen_at`` has run
+    out, by idleness or by age."""
+    idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+    max_age = current_app.config["PERMANENT_SESSION_LIFETIME"]
+    return now - last_seen_at > idle or now - created_at > max_age
 
 
 def _note(row: LoginSession, **values: object) -> None:

@@ -256,22 +256,3 @@ class Enrollment(Base):
 
     course: Mapped[Course] = relationship()
     last_video: Mapped[Video | None] = relationship()
-
-
-class PlaybackPosition(Base):
-    """Where a learner's player last was in a video: for resuming only, never for credit (the
-    verified watch time is kept elsewhere)."""
-
-    __tablename__ = "playback_positions"
-
-    user_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    video_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True
-    )
-    #: Seconds into the video.
-    position: Mapped[float] = mapped_column(default=0.0)
-    #: The furthest point the player has reported, for a progress bar.
-    furthest: Mapped[float] = mapped_column(default=0.0)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

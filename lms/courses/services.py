@@ -24,7 +24,6 @@ from lms.courses.models import (
     Course,
     CourseStatus,
     Enrollment,
-    PlaybackPosition,
     Topic,
     Video,
     VideoState,
@@ -34,6 +33,7 @@ from lms.db import utcnow
 from lms.extensions import db
 from lms.orgs.models import Organisation, OrgKind, TitleSeries
 from lms.pagination import Page, paginate
+from lms.watching.models import VideoProgress
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 12
@@ -391,23 +391,9 @@ def open_video(actor: User, video: Video) -> Enrollment:
     return enrollment
 
 
-def save_position(actor: User, video: Video, seconds: float) -> PlaybackPosition:
-    """Remember where the player is, for resuming. Credits nothing."""
-    require(video.course.can_view(actor))
-    seconds = max(0.0, min(float(seconds), float(video.duration_seconds or 0)))
-    row = db.session.get(PlaybackPosition, (actor.id, video.id))
-    if row is None:
-        row = PlaybackPosition(user_id=actor.id, video_id=video.id, position=0.0, furthest=0.0)
-        db.session.add(row)
-    row.position = seconds
-    row.furthest = max(row.furthest, seconds)
-    db.session.flush()
-    return row
-
-
 def my_courses(user: User) -> list[tuple[Enrollment, int]]:
-    """The learner's courses, last opened first, each with percent of its videos played to the
-    end (by the player's report; credit is decided elsewhere)."""
+    """The learner's courses, last opened first, each with the percent of it verifiably
+    watched."""
     enrollments = list(
         db.session.scalars(
             sa.select(Enrollment)
@@ -419,29 +405,20 @@ def my_courses(user: User) -> list[tuple[Enrollment, int]]:
             .order_by(Enrollment.last_opened_at.desc())
         )
     )
-    positions = {
-        row.video_id: row.furthest
-        for row in db.session.scalars(
-            sa.select(PlaybackPosition).where(PlaybackPosition.user_id == user.id)
+    covered = {
+        video_id: seconds
+        for video_id, seconds in db.session.execute(
+            sa.select(VideoProgress.video_id, VideoProgress.covered)
+            .where(VideoProgress.user_id == user.id)
         )
     }
     result = []
     for enrollment in enrollments:
         videos = enrollment.course.ready_videos
         total = sum(v.duration_seconds or 0 for v in videos) or 1
-        played = sum(min(positions.get(v.id, 0.0), v.duration_seconds or 0) for v in videos)
-        result.append((enrollment, int(played * 100 // total)))
+        watched = sum(min(covered.get(v.id, 0.0), v.duration_seconds or 0) for v in videos)
+        result.append((enrollment, int(watched * 100 // total)))
     return result
-
-
-def positions_for(user: User, course: Course) -> dict[int, PlaybackPosition]:
-    ids = [v.id for v in course.videos]
-    rows = db.session.scalars(
-        sa.select(PlaybackPosition).where(
-            PlaybackPosition.user_id == user.id, PlaybackPosition.video_id.in_(ids)
-        )
-    )
-    return {row.video_id: row for row in rows}
 
 
 # --- covers ----------------------------------------------------------------------------------

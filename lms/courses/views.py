@@ -7,7 +7,6 @@ from collections.abc import Callable
 from flask import (
     abort,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -19,19 +18,27 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from lms import jobs
-from lms.api.routing import parse
-from lms.api.schemas import PositionReport
 from lms.auth.guards import actor, require, require_role
 from lms.auth.models import Role
 from lms.courses import bp, services, storage, streaming
 from lms.courses.forms import CatalogForm, CourseForm, CoverForm, ReturnForm
-from lms.courses.models import CATEGORY_LABELS, Category, Course, Topic, Video, VideoState
+from lms.courses.models import (
+    CATEGORY_LABELS,
+    Category,
+    Course,
+    CourseStatus,
+    Topic,
+    Video,
+    VideoState,
+)
 from lms.courses.tasks import PROCESS_VIDEO
 from lms.extensions import db
 from lms.forms import ActionForm, choice_list
 from lms.orgs.forms import org_choices, title_series_choices
 from lms.orgs.models import OrgKind
 from lms.orgs.services import get_org, title_series
+from lms.records.services import has_credit
+from lms.watching import services as watching
 
 
 def _attempt(action: Callable[[], object], done: str) -> bool:
@@ -280,7 +287,8 @@ def detail(course_id: int) -> str:
     return render_template(
         "courses/detail.html",
         course=course,
-        positions=services.positions_for(actor(), course),
+        progress=watching.progress_for(actor(), course),
+        credited=has_credit(actor().id, course.id),
         action=ActionForm(),
     )
 
@@ -306,27 +314,11 @@ def play(course_id: int, video_id: int) -> str:
     if video.course_id != course_id:
         abort(404)
     require(video.course.can_view(actor()) and video.state is VideoState.ready)
-    if actor().has_role(Role.learner):
-        services.open_video(actor(), video)
-        db.session.commit()
-    position = services.positions_for(actor(), video.course).get(video.id)
     return render_template(
         "courses/play.html",
         video=video,
         course=video.course,
         links=streaming.playback(video, actor().id),
-        resume_at=position.position if position else 0,
+        # Others (the provider, the city) preview it: nothing is verified or credited.
+        verified=actor().has_role(Role.learner) and video.course.status is CourseStatus.published,
     )
-
-
-@bp.route("/videos/<int:video_id>/position", methods=["POST"])
-@login_required
-def position(video_id: int) -> Response:
-    """The player says where it is, for resuming later (JSON: {"seconds": 12.5})."""
-    video = db.get_or_404(Video, video_id)
-    require(video.course.can_view(actor()))
-    position = parse(PositionReport)
-    services.save_position(actor(), video, position.seconds)
-    db.session.commit()
-    return jsonify(saved=True)
-

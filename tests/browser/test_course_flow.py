@@ -1,5 +1,6 @@
 """A provider uploads a phone video in the browser and watches it being processed; the city
-publishes the course; a learner streams it in Chromium."""
+publishes the course; a learner streams it in Chromium to the end — a forward seek undone on
+the way — and finds the course's hours in the learning record."""
 
 from __future__ import annotations
 
@@ -64,3 +65,16 @@ def test_upload_publish_and_stream(live_server, desktop, phone, screenshot_dir, 
     assert any("/media/s/" in s and s.endswith(".m4s") for s in sources)
     assert all(s.startswith(base) for s in sources)  # every byte and script from this site
     phone.screenshot(path=screenshot_dir / "player-phone.png", full_page=True)
+
+    # Skipping ahead on first viewing is undone, with a word saying why.
+    reached = video.evaluate("v => { v.currentTime = 5.5; return v.currentTime; }")
+    phone.get_by_text("首次观看不能快进").wait_for()
+    assert video.evaluate("v => v.currentTime") < 3.5, reached
+    # Played to its end, the video is verified and the course credited.
+    phone.wait_for_function("() => document.querySelector('video').ended", timeout=30_000)
+    phone.get_by_text("学时已计入学习档案").wait_for(timeout=10_000)
+    assert phone.locator(".player-verified").get_attribute("value") == "100"
+    phone.screenshot(path=screenshot_dir / "player-complete-phone.png", full_page=True)
+    phone.goto(f"{base}/record/")
+    phone.get_by_role("link", name="手机拍摄的护理示范").wait_for()
+    phone.screenshot(path=screenshot_dir / "year-phone.png", full_page=True)

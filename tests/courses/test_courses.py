@@ -62,6 +62,10 @@ def test_provider_submits_city_publishes_learner_finds_and_plays(
     ranged = client.get(first, headers={"Range": "bytes=0-99"})
     assert ranged.status_code == 206 and len(ranged.data) == 100
 
+    assert course.title not in client.get("/courses/my").get_data(as_text=True)
+    csrf = re.search(r'data-csrf="([^"]+)"', player).group(1)
+    start = re.search(r'data-start-url="([^"]+)"', player).group(1)
+    assert client.post(start, headers={"X-CSRFToken": csrf}).status_code == 200
     assert course.title in client.get("/courses/my").get_data(as_text=True)
 
 

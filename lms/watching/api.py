@@ -1,0 +1,88 @@
+"""The watching part of the JSON API: start a verified playback, send its heartbeats.
+
+The heartbeat is the platform's hottest request (a city's peak is about 1,300 a second), so it
+authenticates itself: the caller's credential is checked in the query that locks the
+playback, not by loading the user and roles first (see ``api.views.SELF_AUTHENTICATED``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, jsonify, request, session
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms import ValidationError
+
+from lms.api.routing import operation, parse, respond
+from lms.api.schemas import HeartbeatAnswer, HeartbeatReport, PlaybackStarted
+from lms.api.views import require_login
+from lms.auth import sessions, tokens
+from lms.courses.models import Video
+from lms.extensions import db
+from lms.watching import services
+from lms.watching.coverage import furthest
+
+
+@operation("POST", "/videos/<int:video_id>/playbacks",
+           "Start a verified playback of a video (ends the learner's other playback)",
+           tag="learner", response=PlaybackStarted)
+def start_playback(video_id: int) -> Any:
+    user = require_login()
+    video = db.get_or_404(Video, video_id)
+    token, playback, progress = services.start(user, video)
+    db.session.commit()
+    return respond(PlaybackStarted, started(token, playback, progress))
+
+
+def started(token: str, playback: Any, progress: Any) -> dict[str, Any]:
+    return {
+        "playback": token,
+        "resume_at": playback.position,
+        "duration": playback.duration,
+        "covered": progress.covered,
+        "furthest": furthest(progress.intervals),
+        "complete": progress.completed_at is not None,
+        "speeds": services.allowed_speeds(),
+        "heartbeat_seconds": current_app.config["HEARTBEAT_SECONDS"],
+    }
+
+
+@operation("POST", "/heartbeats",
+           "Report a playback's position; the server's clock decides what it earns",
+           tag="learner", body=HeartbeatReport, response=HeartbeatAnswer)
+def heartbeat() -> Any:
+    caller = _caller()
+    report = parse(HeartbeatReport)
+    try:
+        answer = services.beat(caller, report.playback, services.Report(
+            seq=report.seq, position=report.position, playing=report.playing,
+            visible=report.visible, presence_answer=report.presence_answer,
+        ))
+    except services.PlaybackNotFound:
+        db.session.rollback()
+        return jsonify(error="playback_not_found",
+                       message=_("播放已失效，请刷新页面后继续学习。")), 404
+    db.session.commit()
+    return jsonify(
+        active=answer.active, verdict=answer.verdict.value, credited=answer.credited,
+        covered=answer.covered, furthest=answer.furthest, duration=answer.duration,
+        complete=answer.complete, course_credited=answer.course_credited,
+        presence_question=answer.presence_question,
+    )
+
+
+def _caller() -> services.Caller:
+    """The heartbeat's credential: a bearer token, or the browser's login cookie with the
+    page's CSRF token. Nothing is loaded here; ``services.beat`` checks it."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return services.Caller(token_digest=tokens.digest(header[7:].strip()))
+    login = session.get(sessions.SESSION_KEY)
+    if not login:
+        abort(401)
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken"))
+    except ValidationError as exc:
+        raise CSRFError(str(exc)) from None
+    return services.Caller(session_digest=tokens.digest(login))
