@@ -149,6 +149,8 @@ def load(instance_path: Path) -> dict[str, Any]:
         #: 0 turns them off.
         "PRESENCE_MIN_SECONDS": _env_int("PRESENCE_MIN_SECONDS", 10 * 60),
         "PRESENCE_MAX_SECONDS": _env_int("PRESENCE_MAX_SECONDS", 20 * 60),
+        #: Judge heartbeats in batches on a thread of each app process (see watching.heartbeats).
+        "HEARTBEAT_BATCHING": _env_bool("HEARTBEAT_BATCHING", True),
         #: The raw heartbeat log is kept this long for disputes (`lms watch prune`).
         "HEARTBEAT_KEEP_DAYS": _env_int("HEARTBEAT_KEEP_DAYS", 180),
         # Jobs: Celery with this broker (Redis) when set, else an in-process runner.

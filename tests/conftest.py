@@ -39,6 +39,9 @@ TEST_CONFIG = {
     "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
     # Jobs run for real, inline after the request commits, so tests can look at their result.
     "JOBS_EAGER": True,
+    # Heartbeats are judged in the request's own thread, inside the test's transaction; the
+    # batcher thread is tested with servers of its own (tests/watching/test_two_servers.py).
+    "HEARTBEAT_BATCHING": False,
 }
 CSRF_INPUT = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 

@@ -1,8 +1,8 @@
 """The watching part of the JSON API: start a verified playback, send its heartbeats.
 
 The heartbeat is the platform's hottest request (a city's peak is about 1,300 a second), so it
-authenticates itself: the caller's credential is checked in the query that locks the
-playback, not by loading the user and roles first (see ``api.views.SELF_AUTHENTICATED``).
+authenticates itself: the caller's credential is checked with its batch (see ``heartbeats``),
+not by loading the user and roles first (see ``api.views.SELF_AUTHENTICATED``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from lms.api.views import require_login
 from lms.auth import sessions, tokens
 from lms.courses.models import Video
 from lms.extensions import db
-from lms.watching import services
+from lms.watching import heartbeats, services
 from lms.watching.coverage import furthest
 
 
@@ -55,15 +55,13 @@ def heartbeat() -> Any:
     caller = _caller()
     report = parse(HeartbeatReport)
     try:
-        answer = services.beat(caller, report.playback, services.Report(
+        answer = heartbeats.submit(caller, tokens.digest(report.playback), heartbeats.Report(
             seq=report.seq, position=report.position, playing=report.playing,
             visible=report.visible, presence_answer=report.presence_answer,
         ))
-    except services.PlaybackNotFound:
-        db.session.rollback()
+    except heartbeats.PlaybackNotFound:
         return jsonify(error="playback_not_found",
                        message=_("播放已失效，请刷新页面后继续学习。")), 404
-    db.session.commit()
     return jsonify(
         active=answer.active, verdict=answer.verdict.value, credited=answer.credited,
         covered=answer.covered, furthest=answer.furthest, duration=answer.duration,
@@ -72,12 +70,12 @@ def heartbeat() -> Any:
     )
 
 
-def _caller() -> services.Caller:
+def _caller() -> heartbeats.Caller:
     """The heartbeat's credential: a bearer token, or the browser's login cookie with the
-    page's CSRF token. Nothing is loaded here; ``services.beat`` checks it."""
+    page's CSRF token. Nothing is loaded here; the batch that judges the heartbeat checks it."""
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        return services.Caller(token_digest=tokens.digest(header[7:].strip()))
+        return heartbeats.Caller(token_digest=tokens.digest(header[7:].strip()))
     login = session.get(sessions.SESSION_KEY)
     if not login:
         abort(401)
@@ -85,4 +83,4 @@ def _caller() -> services.Caller:
         validate_csrf(request.headers.get("X-CSRFToken"))
     except ValidationError as exc:
         raise CSRFError(str(exc)) from None
-    return services.Caller(session_digest=tokens.digest(login))
+    return heartbeats.Caller(session_digest=tokens.digest(login))

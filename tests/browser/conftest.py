@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 from lms import jobs
 from lms.demo import seed_demo
 from lms.extensions import db
+from lms.watching import heartbeats
 from tests.conftest import make_app
 from tests.databases import fresh_database
 
@@ -39,8 +40,8 @@ needs_chromium = pytest.mark.skipif(
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The app on a free local port, with demo accounts; yields its URL and the accounts."""
     with fresh_database("browser", tmp_path_factory.mktemp("browser-db")) as url:
-        # Jobs run on the in-process runner, as in the embedded set-up, not inline.
-        app = make_app(url, JOBS_EAGER=False,
+        # Jobs run on the in-process runner and heartbeats in batches, as in production.
+        app = make_app(url, JOBS_EAGER=False, HEARTBEAT_BATCHING=True,
                        MEDIA_ROOT=tmp_path_factory.mktemp("browser-media"))
         with app.app_context():
             flask_migrate.upgrade()
@@ -56,6 +57,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
             thread.join(timeout=5)
             # Its job runner must not outlive it: later tests swap the database session.
             jobs.stop_runner(app)
+            heartbeats.stop_batcher(app)
             with app.app_context():
                 db.engine.dispose()
 

@@ -20,6 +20,7 @@ from lms.extensions import db
 from lms.orgs.models import OrgKind
 from lms.records import services as records
 from lms.records.models import LearningRecord
+from lms.watching import heartbeats
 from lms.watching.models import Playback, VideoProgress
 from tests.conftest import make_app
 from tests.databases import fresh_database
@@ -45,6 +46,7 @@ class Server:
 
     def stop(self) -> None:
         self.http.shutdown()
+        heartbeats.stop_batcher(self.app)
         with self.app.app_context():
             db.engine.dispose()
 
@@ -53,8 +55,8 @@ class Server:
 def world(tmp_path) -> Iterator[Any]:
     with fresh_database("two_servers", tmp_path) as url:
         clock = FakeClock()
-        apps = [make_app(url, MEDIA_ROOT=tmp_path / "media", PRESENCE_MIN_SECONDS=0)
-                for _ in range(2)]
+        apps = [make_app(url, MEDIA_ROOT=tmp_path / "media", PRESENCE_MIN_SECONDS=0,
+                         HEARTBEAT_BATCHING=True) for _ in range(2)]
         for app in apps:
             app.extensions["clock"] = clock
         with apps[0].app_context():
