@@ -132,7 +132,7 @@ def start_gunicorn(target: str, port: int, workers: int, threads: int,
         [GUNICORN, "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{port}",
          "--log-level", "warning", target],
         cwd=ROOT, env={**os.environ, **env},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=None if os.environ.get("BENCH_DEBUG") else subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -164,7 +164,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--viewers", type=int, default=5000, help="learners per heartbeat run")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    parser.add_argument("--threads", type=int, default=16, help="threads per worker")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
 

@@ -51,6 +51,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = None  # server-side login sessions do this job
     login_manager.user_loader(sessions.load_user)
+    app.session_interface = sessions.SignedCookie()
 
 
 #: Feature packages; each keeps its blueprint in ``__init__`` and its routes in ``views``.

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, g, request, session
+from flask import Flask, current_app, g, request, session
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import event
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -96,6 +98,8 @@ def _transaction_over(session: Session, *args: object) -> None:
 def save_noted() -> None:
     """After a request: keep what :func:`_note` wrote, unless the transaction holds other
     writes — those are the view's to commit or drop, never this hook's."""
+    if not db.session.registry.has():  # the request never used the database
+        return
     info = db.session.info
     if info.get("login_session_noted") and not info.get("work_flushed"):
         db.session.commit()
@@ -153,3 +157,14 @@ def prune(older_than: timedelta) -> int:
         )
     )
     return result.rowcount
+
+
+class SignedCookie(SecureCookieSessionInterface):
+    """Flask's signed session cookie, with its serializer built once per app instead of on
+    every request (it only changes with the secret key)."""
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        serializer = app.extensions.get("session_serializer")
+        if serializer is None:
+            serializer = app.extensions["session_serializer"] = super().get_signing_serializer(app)
+        return serializer  # type: ignore[no-any-return]
