@@ -132,7 +132,7 @@ def start_gunicorn(target: str, port: int, workers: int, threads: int,
         [GUNICORN, "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{port}",
          "--log-level", "warning", target],
         cwd=ROOT, env={**os.environ, **env},
-        stdout=None if os.environ.get("BENCH_DEBUG") else subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
