@@ -53,8 +53,9 @@ def start(actor: User, video: Video) -> tuple[str, Playback, VideoProgress]:
         token_hash=tokens.digest(token), user_id=actor.id, video_id=video.id,
         duration=float(video.duration_seconds or 0), started_at=now, last_beat_at=now,
         position=resume_point(progress, float(video.duration_seconds or 0)),
-        slack=rules().grace, presence_due=next_presence(0.0),
+        slack=rules().grace,
     )
+    _carry_presence(actor, playback)
     for _ in range(3):
         db.session.execute(
             sa.update(Playback)
@@ -70,6 +71,25 @@ def start(actor: User, video: Video) -> tuple[str, Playback, VideoProgress]:
     else:
         raise RuntimeError("could not start a playback")
     return token, playback, progress
+
+
+def _carry_presence(actor: User, playback: Playback) -> None:
+    """A new playback (a reload, another tab) inherits the presence check of the last one:
+    a question left unanswered stays asked, and the watching counted toward the next one
+    stays counted."""
+    last = db.session.scalar(
+        sa.select(Playback).where(Playback.user_id == actor.id)
+        .order_by(Playback.started_at.desc(), Playback.id.desc()).limit(1)
+    )
+    if last is None or last.presence_due is None and last.presence_question is None:
+        playback.presence_due = next_presence(0.0)
+        return
+    playback.presence_question, playback.presence_answer = (
+        last.presence_question, last.presence_answer
+    )
+    playback.presence_due = (
+        None if last.presence_due is None else max(0.0, last.presence_due - last.credited)
+    )
 
 
 def _progress(user_id: int, video_id: int) -> VideoProgress:

@@ -198,12 +198,12 @@ def test_an_unanswered_presence_check_stops_credit(client, clock, lecture, learn
     assert player.beat(135, answer=str(solve(question) + 1))["presence_question"] == question
     assert covered(learner, video) == 60
 
-    # The honest player paused at 60 s when asked; answered, it goes on from there.
-    honest = Player(client, clock, video)
-    assert honest.started["resume_at"] == 60
-    honest.press_play()
-    honest.play(120)  # a new playback starts its count of watching afresh
-    assert covered(learner, video) == 120
+    # Reloading the page does not escape it: the new playback asks the same question.
+    reloaded = Player(client, clock, video)
+    assert reloaded.started["resume_at"] == 60
+    reloaded.press_play()
+    still = reloaded.play(90)
+    assert still["presence_question"] == question and covered(learner, video) == 60
 
 
 def test_answering_the_presence_check_lets_watching_go_on(client, clock, lecture, learner,
@@ -217,6 +217,12 @@ def test_answering_the_presence_check_lets_watching_go_on(client, clock, lecture
     assert answered["presence_question"] is None
     player.play(105)
     assert covered(learner, video) == 105
+    # The next check comes a minute of watching after the answer, reloads or not: 45 s were
+    # watched since, so a new playback asks after 15 s more.
+    Player(client, clock, video).press_play()
+    assert db.session.scalars(
+        sa.select(Playback.presence_due).where(Playback.ended_at.is_(None))
+    ).one() == 15
 
 
 def test_forged_and_foreign_playbacks_are_refused(client, new_client, clock, lecture, learner,
