@@ -115,7 +115,7 @@ class HeartbeatReport(Schema):
     """What the player says every few seconds. Its clock is not asked: the server's decides."""
 
     playback: str = Field(max_length=100)
-    seq: int = Field(ge=1, le=2**53, description="increases with every heartbeat")
+    seq: int = Field(ge=1, le=2**31 - 1, description="increases with every heartbeat")
     position: float = Field(ge=0, le=24 * 3600, allow_inf_nan=False, description="seconds")
     playing: bool
     visible: bool = Field(description="whether the page is visible")

@@ -68,7 +68,8 @@
   const presence = box.querySelector(".presence");
   const state = {
     playback: null, seq: 0, furthest: 0, reached: 0, complete: false, maxSpeed: 1,
-    sending: false, again: false, offline: false, stopped: false,
+    sending: false, again: false, offline: false, resumeOnline: false, stopped: false,
+    answer: null,  // the learner's answer to the presence check, until a heartbeat carries it
   };
 
   async function post(url, body) {
@@ -105,10 +106,11 @@
     say(words);
   }
 
-  async function beat(answer) {
+  async function beat() {
     if (!state.playback || state.stopped) return;
     if (state.sending) { state.again = true; return; }
     state.sending = true;
+    const answer = state.answer;
     const report = {
       playback: state.playback,
       seq: ++state.seq,
@@ -119,13 +121,16 @@
     if (answer) report.presence_answer = answer;
     try {
       const response = await post(box.dataset.heartbeatUrl, report);
-      if (response.status === 401 || response.status === 404) return stop(text.textLost);
+      // Logged out, the playback gone, or a page too old for the server: only a reload helps.
+      if ([400, 401, 403, 404].includes(response.status)) return stop(text.textLost);
       if (!response.ok) throw new Error(String(response.status));
+      if (answer === state.answer) state.answer = null;
       heard(await response.json(), answer);
     } catch (error) {
       // Nothing can be verified without the server: pause, and keep trying.
       if (!state.offline) {
         state.offline = true;
+        state.resumeOnline = !video.paused;
         video.pause();
         say(text.textOffline);
       }
@@ -137,7 +142,11 @@
   }
 
   function heard(answer, sentAnswer) {
-    if (state.offline) { state.offline = false; say(""); }
+    if (state.offline) {
+      state.offline = false;
+      say("");
+      if (state.resumeOnline && !answer.presence_question) video.play().catch(() => {});
+    }
     if (!answer.active) return stop(text.textElsewhere);
     state.furthest = answer.furthest;
     state.complete = answer.complete;
@@ -149,8 +158,9 @@
       presence.hidden = true;
       video.play().catch(() => {});
     }
-    // The server did not follow (a long silence, a seek it refused): go back to what it has.
-    if (!state.complete && video.currentTime > state.furthest + 20) {
+    // The server did not follow (a seek it refused, a long silence): go back to what it has.
+    const refused = ["ahead", "too_fast", "silence"].includes(answer.verdict);
+    if (!state.complete && refused && video.currentTime > state.furthest + 3) {
       state.reached = state.furthest;
       video.currentTime = state.furthest;
       say(text.textNoSkip);
@@ -172,7 +182,10 @@
     event.preventDefault();
     const answer = presence.elements.answer.value.trim();
     presence.elements.answer.value = "";
-    if (answer) beat(answer);
+    if (answer) {
+      state.answer = answer;
+      beat();
+    }
   });
 
   let last = 0;

@@ -7,7 +7,8 @@ The web layer (playback sessions, sequence numbers, presence checks, the server'
 Speed is checked with a small bucket of *slack*: every second of the server's clock lets the
 player advance ``rate`` seconds of media, and at most ``grace`` seconds may be carried over for
 network jitter. So whatever a client sends, the media it is credited with never exceeds
-``grace + rate × elapsed server time``.
+``grace + rate × elapsed server time``. An interval up to ``grace`` longer than that (network
+jitter of a few seconds) is clipped to what the clock allows; a longer one is a seek.
 """
 
 from __future__ import annotations
@@ -116,4 +117,6 @@ def step(
         return Step((start, end), min(rules.grace, available - advance), Verdict.watched)
     if elapsed > rules.longest_gap and advance <= elapsed * rules.rate + rules.grace:
         return Step((start, start + available), 0.0, Verdict.silence)
+    if advance <= available + rules.grace:  # a late heartbeat, then a prompt one: clipped
+        return Step((start, start + available), 0.0, Verdict.watched)
     return Step(None, refilled, Verdict.too_fast)

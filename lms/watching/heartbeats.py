@@ -26,7 +26,7 @@ from flask import Flask, current_app
 
 from lms import clock
 from lms.auth import sessions
-from lms.auth.models import ApiToken, LoginSession
+from lms.auth.models import AccountState, ApiToken, LoginSession, Role, RoleAssignment, User
 from lms.courses.models import Course, Video, VideoState
 from lms.extensions import db
 from lms.records import services as records
@@ -133,6 +133,7 @@ def judge(state: Tracked, report: Report, now: datetime) -> Judged:
         return Judged(Verdict.ended, 0.0, False)
     if report.seq <= state.last_seq:
         return Judged(Verdict.replay, 0.0, False)
+    now = max(now, state.last_beat_at)  # another server's clock may be a little behind
     judged = step(
         start=state.position, end=report.position, watching=state.watching,
         elapsed=(now - state.last_beat_at).total_seconds(), slack=state.slack,
@@ -182,20 +183,31 @@ _PLAYBACKS = (
         VideoProgress.user_id == Playback.user_id, VideoProgress.video_id == Playback.video_id,
     ))
     .where(Playback.token_hash.in_(sa.bindparam("hashes", expanding=True)))
-    .order_by(Playback.id)  # rows are locked in this order: two batches cannot deadlock
-    .with_for_update(of=Playback)  # type: ignore[arg-type]
+    # Rows are locked in this order, so batches do not deadlock (and if they ever do, the
+    # heartbeats are judged again one at a time).
+    .order_by(Playback.user_id, Playback.video_id, Playback.id)
+    .with_for_update(of=[Playback, VideoProgress])  # type: ignore[arg-type]
+)
+#: The learner behind a credential must still be an active learner.
+_ACTIVE_LEARNER = sa.and_(
+    User.state == AccountState.active,
+    sa.exists().where(RoleAssignment.user_id == User.id, RoleAssignment.role == Role.learner),
 )
 _SESSIONS = sa.select(
     LoginSession.token_hash, LoginSession.user_id, LoginSession.id, LoginSession.created_at,
     LoginSession.last_seen_at,
-).where(
+).join(User, User.id == LoginSession.user_id).where(
     LoginSession.token_hash.in_(sa.bindparam("digests", expanding=True)),
     LoginSession.ended_at.is_(None),
+    _ACTIVE_LEARNER,
 )
-_TOKENS = sa.select(ApiToken.token_hash, ApiToken.user_id).where(
+_TOKENS = sa.select(ApiToken.token_hash, ApiToken.user_id).join(
+    User, User.id == ApiToken.user_id
+).where(
     ApiToken.token_hash.in_(sa.bindparam("digests", expanding=True)),
     ApiToken.revoked_at.is_(None),
     ApiToken.expires_at > sa.bindparam("now"),
+    _ACTIVE_LEARNER,
 )
 # Written as table statements, run once with every row of the batch (executemany).
 _playbacks, _progress = Playback.__table__, VideoProgress.__table__
@@ -222,12 +234,20 @@ _LOG = Heartbeat.__table__.insert()
 
 
 def process(batch: list[Pending]) -> None:
-    """Judge ``batch`` in one transaction and give each heartbeat its answer or error."""
+    """Judge ``batch`` in one transaction and give each heartbeat its answer or error. If the
+    batch fails, its heartbeats are judged again one at a time, so that one cannot fail the
+    others."""
     try:
         answers = _judge_all(batch)
         db.session.commit()
     except BaseException as exc:
         db.session.rollback()
+        if isinstance(exc, Exception) and len(batch) > 1:
+            log.warning("heartbeat batch of %d failed; judging one at a time", len(batch),
+                        exc_info=True)
+            for pending in batch:
+                process([pending])
+            return
         for pending in batch:
             pending.error = exc
             pending.done.set()
@@ -256,9 +276,9 @@ def _judge_all(batch: list[Pending]) -> list[Answer | PlaybackNotFound]:
         if state is None or owner is None or owner[0] != state.user_id:
             answers.append(PlaybackNotFound())
             continue
-        if owner[1] is not None:  # a browser's login: watching keeps it alive
-            touched[owner[1]] = pending.received_at
         judged = judge(state, pending.report, pending.received_at)
+        if owner[1] is not None and judged.verdict in (Verdict.watched, Verdict.silence):
+            touched[owner[1]] = pending.received_at  # watching keeps a browser's login alive
         if judged.verdict not in (Verdict.replay, Verdict.ended):
             report = pending.report
             logged.append({
@@ -268,7 +288,7 @@ def _judge_all(batch: list[Pending]) -> list[Answer | PlaybackNotFound]:
                 "verdict": judged.verdict, "credited": judged.credited,
             })
         if judged.completed:
-            completions.append((len(answers), state))
+            completions.append((len(answers), state, pending.received_at))
         answers.append(_answer(state, judged))
 
     written = [s for s in states.values() if s.changed]
@@ -278,9 +298,11 @@ def _judge_all(batch: list[Pending]) -> list[Answer | PlaybackNotFound]:
     if logged:
         db.session.execute(_LOG, logged)
     if touched:
-        db.session.execute(_TOUCH_SESSION, [{"b_id": i, "b_seen": t} for i, t in touched.items()])
-    for index, state in completions:
-        if _credit_if_course_complete(state, now):
+        db.session.execute(_TOUCH_SESSION, [
+            {"b_id": i, "b_seen": touched[i]} for i in sorted(touched)
+        ])
+    for index, state, completed_at in completions:
+        if _credit_if_course_complete(state, completed_at):
             answers[index] = replace(answers[index], course_credited=True)
     return answers
 
@@ -332,7 +354,7 @@ def _progress_values(state: Tracked, now: datetime) -> dict[str, Any]:
     }
 
 
-def _credit_if_course_complete(state: Tracked, now: datetime) -> bool:
+def _credit_if_course_complete(state: Tracked, completed_at: datetime) -> bool:
     """Credit the course when this video was the last of it to complete."""
     course = db.session.scalar(
         sa.select(Course).join(Video, Video.course_id == Course.id)
@@ -347,7 +369,7 @@ def _credit_if_course_complete(state: Tracked, now: datetime) -> bool:
             VideoProgress.completed_at.is_not(None),
         )
     )
-    return completed == len(ready) and records.credit_course(state.user_id, course, now)
+    return completed == len(ready) and records.credit_course(state.user_id, course, completed_at)
 
 
 def _answer(state: Tracked, judged: Judged) -> Answer:

@@ -53,7 +53,7 @@ def start(actor: User, video: Video) -> tuple[str, Playback, VideoProgress]:
         token_hash=tokens.digest(token), user_id=actor.id, video_id=video.id,
         duration=float(video.duration_seconds or 0), started_at=now, last_beat_at=now,
         position=resume_point(progress, float(video.duration_seconds or 0)),
-        slack=rules().grace,
+        slack=0.0,  # a new playback has no jitter to carry: restarting earns nothing
     )
     _carry_presence(actor, playback)
     for _ in range(3):

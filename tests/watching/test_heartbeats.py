@@ -11,10 +11,11 @@ import pytest
 import sqlalchemy as sa
 
 from lms.auth import tokens
-from lms.auth.models import Role
+from lms.auth.models import AccountState, Role
 from lms.courses.models import Category
 from lms.extensions import db
 from lms.records.models import LearningRecord, Source
+from lms.watching import heartbeats
 from lms.watching.models import Heartbeat, Playback, VideoProgress
 from tests.factories import make_user
 from tests.watching.conftest import Player, published_course
@@ -161,6 +162,87 @@ def test_a_second_tab_ends_the_first(client, new_client, clock, lecture, learner
     assert len(active) == 1
 
 
+def test_restarting_the_playback_at_every_heartbeat_earns_only_the_clock(
+    client, clock, lecture, learner
+):
+    video = lecture.ready_videos[0]
+    for _ in range(40):  # open the video afresh, press play, "jump" 2.5 s, 20 ms in all
+        player = Player(client, clock, video)
+        player.beat(player.position, after=0.01)
+        player.beat(player.position + 2.5, after=0.01)
+    assert covered(learner, video) == pytest.approx(40 * 0.02)
+
+
+def test_a_server_whose_clock_is_behind_gives_no_extra_time(client, clock, lecture, learner):
+    video = lecture.ready_videos[0]
+    player = Player(client, clock, video)
+    player.press_play()
+    player.play(30)
+    # One second later, judged by a server whose clock is 10 s behind; five seconds after
+    # that, by the first server again: 15 s of media in 6 s.
+    player.beat(30, after=1 - 10, playing=True)
+    assert player.beat(45, after=10 + 5)["verdict"] == "too_fast"
+    assert covered(learner, video) == 30
+
+
+def test_a_sequence_number_beyond_any_player_is_refused(client, clock, lecture, learner):
+    player = Player(client, clock, lecture.ready_videos[0])
+    assert player.send(seq=2**31, position=0, playing=True, visible=True).status_code == 400
+    assert player.beat(0, after=1)["verdict"] == "idle"
+
+
+def test_a_heartbeat_that_cannot_be_judged_does_not_fail_its_batch(
+    app, client, clock, people, orgs, lecture, learner, monkeypatch
+):
+    video = lecture.ready_videos[0]
+    others = [make_user(Role.learner, unit=orgs.unit) for _ in range(2)]
+    players = []
+    for person in [learner, *others]:
+        token, _ = tokens.issue(person)
+        player = Player(app.test_client(), clock, video, bearer=token)
+        players.append((heartbeats.Caller(token_digest=tokens.digest(token)), player))
+    db.session.commit()
+    judge = heartbeats.judge
+
+    def faulty(state, report, now):
+        if state.user_id == others[0].id:
+            raise RuntimeError("a fault in one heartbeat")
+        return judge(state, report, now)
+
+    monkeypatch.setattr(heartbeats, "judge", faulty)
+    batch = [heartbeats.Pending(caller, tokens.digest(player.playback),
+                                heartbeats.Report(seq=1, position=0, playing=True, visible=True),
+                                received_at=clock())
+             for caller, player in players]
+    heartbeats.process(batch)
+    assert [type(p.error).__name__ if p.error else p.answer.verdict.value for p in batch] == [
+        "idle", "RuntimeError", "idle"]
+
+
+def test_a_disabled_learner_cannot_go_on_watching(client, clock, lecture, learner):
+    video = lecture.ready_videos[0]
+    player = Player(client, clock, video)
+    player.press_play()
+    player.play(30)
+    learner.state = AccountState.disabled
+    db.session.commit()
+    assert player.send(seq=99, position=45, playing=True, visible=True).status_code in (401, 404)
+    assert covered(learner, video) == 30
+
+
+def test_watching_keeps_the_login_alive_but_a_paused_page_left_open_does_not(
+    app, client, clock, lecture, learner, monkeypatch
+):
+    monkeypatch.setitem(app.config, "SESSION_IDLE_MINUTES", 5)
+    player = Player(client, clock, lecture.ready_videos[0])
+    player.press_play()
+    player.play(450)  # 7½ minutes of watching
+    for _ in range(4 * 60 // 15):
+        player.beat(450, playing=False)  # then paused, the page open, for 4 minutes
+    clock.advance(75)  # 5¼ minutes without watching (the login is noted once a minute)
+    assert player.send(seq=999, position=450, playing=False, visible=True).status_code == 404
+
+
 def test_a_hidden_tab_earns_nothing(client, clock, lecture, learner):
     video = lecture.ready_videos[0]
     player = Player(client, clock, video)
@@ -269,9 +351,10 @@ def test_an_hour_of_silence_earns_one_gap_at_most(client, clock, people, orgs, l
     player.play(150)
     slept = player.beat(2700, after=3600)  # "played on" while asleep
     assert slept["verdict"] == "silence"
-    assert covered(learner, video) == 150 + 30 + 2.5
+    # One 30 s gap, and the half second between opening the video and pressing play.
+    assert covered(learner, video) == 150 + 30 + 0.5
     player.play(2700)  # past what was verified: nothing more until it goes back
-    assert covered(learner, video) == 182.5
+    assert covered(learner, video) == 180.5
 
 
 def test_a_laptop_asleep_for_an_hour_with_the_video_paused_loses_nothing(
