@@ -1,21 +1,24 @@
 """Heartbeat benchmark: the verified-watching endpoint against a trivial Flask JSON endpoint.
 
-On PostgreSQL, both served by gunicorn with the same workers, side by side in one run:
+On PostgreSQL, three apps served the same way (WORKERS one-worker gunicorn servers sharing a
+port with SO_REUSEPORT, so connections spread evenly over the cores), side by side in one run:
   (a) a trivial Flask app answering a JSON POST with {"ok": true} (bench/trivial_app.py);
-  (b) POST /api/v1/heartbeats of the real app: bearer token and playback checked and locked in
-      one query, the interval judged, coverage and the playback updated, the heartbeat logged,
-      committed.
+  (b) POST /api/v1/heartbeats of the real app: bearer token and playback checked and locked,
+      the interval judged, coverage and the playback updated, the heartbeat logged, committed;
+  (c) a raw probe (bench/raw_probe_app.py): bare WSGI and psycopg locking and writing one row,
+      the least any heartbeat endpoint could do, as a bound on what (b) could reach.
 A Node.js load generator (bench/heartbeat_load.mjs) keeps CONNECTIONS requests in flight on
 keep-alive connections. In (b) every request is a heartbeat of one of VIEWERS simulated
 learners playing a 45-minute video at 1× (each round has its own learners, who start at 0).
-Rounds alternate a and b; the medians, the ratio b/a, the worst p99 of b and the check that
-the seconds credited equal the seconds the viewers watched go to docs/benchmarks.md.
-Target (issue 4): b/a ≥ 0.5, p99 < 50 ms at 32 clients, no errors, credit = watching.
+Each round runs a, b, c; the medians, the ratio b/a, the worst p99 of b, the CPU each request
+cost, and the check that the seconds credited equal the seconds the viewers watched go to
+docs/benchmarks.md. Target (issue 4): b/a ≥ 0.5, p99 < 50 ms at 32 clients, no errors,
+credit = watching.
 
     .venv/bin/python bench/heartbeat.py [--seconds 15] [--rounds 3] [--connections 32]
 
 Needs PostgreSQL (default postgresql+psycopg://postgres@127.0.0.1:5432/test, where a scratch
-database is created and dropped) and Node.js. Only 127.0.0.1 is used.
+database is created and dropped), Node.js and Linux (/proc). Only 127.0.0.1 is used.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import secrets
 import socket
 import statistics
@@ -127,43 +131,126 @@ def credited(database_url: str, user_ids: list[int]) -> float:
 
 
 def start_gunicorn(target: str, port: int, workers: int, threads: int,
-                   env: dict[str, str]) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [GUNICORN, "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", target],
+                   env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
+    """``workers`` gunicorn servers of one worker each, all listening on ``port`` with
+    SO_REUSEPORT, so that the kernel spreads the connections over the workers. (One gunicorn
+    with ``workers`` workers shares one listening socket, and whichever worker is waiting in
+    accept() when the load generator opens its keep-alive connections gets them: often nearly
+    all 32, leaving one core to one GIL and the other idle, for either app.)"""
+    servers = [subprocess.Popen(
+        [GUNICORN, "-w", "1", "--threads", str(threads), "-b", f"127.0.0.1:{port}",
+         "--reuse-port", "--log-level", "warning", target],
         cwd=ROOT, env={**os.environ, **env},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
+    ) for _ in range(workers)]
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(process.stderr.read().decode() if process.stderr else "gunicorn")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return process
+        for server in servers:
+            if server.poll() is not None:
+                stop(servers)
+                raise RuntimeError(server.stderr.read().decode() if server.stderr else "gunicorn")
+        if all(_listening(server.pid) for server in servers):
+            return servers
         time.sleep(0.2)
+    stop(servers)
     raise RuntimeError(f"gunicorn did not listen on {port}")
 
 
+def _listening(master: int) -> bool:
+    """Whether the gunicorn ``master`` has a booted worker (so its socket is accepting)."""
+    children = Path(f"/proc/{master}/task/{master}/children")
+    try:
+        return bool(children.read_text().split())
+    except OSError:
+        return False
+
+
+def stop(servers: list[subprocess.Popen[bytes]]) -> None:
+    for server in servers:
+        server.terminate()
+    for server in servers:
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU each of the processes ``pids`` has used so far (Linux /proc)."""
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used in between, by processes alive at the end (some start during a run)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def server_pids(servers: list[subprocess.Popen[bytes]]) -> list[int]:
+    """The gunicorn masters and their workers."""
+    pids = []
+    for server in servers:
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        pids += [server.pid, *map(int, children)]
+    return pids
+
+
+def postgres_pids() -> list[int]:
+    return [int(d.name) for d in Path("/proc").iterdir() if d.name.isdigit()
+            and _name(d) == "postgres"]
+
+
+def _name(proc: Path) -> str:
+    try:
+        return (proc / "comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 def load(port: int, path: str, viewers: list[dict[str, str]], seconds: int, connections: int,
-         scratch: Path) -> dict:
+         scratch: Path, servers: list[subprocess.Popen[bytes]]) -> dict:
+    """One run of the load generator; adds the CPU milliseconds per answered request of the
+    app servers, of PostgreSQL and of the load generator itself."""
     config = scratch / f"load-{secrets.token_hex(4)}.json"
     config.write_text(json.dumps({
         "port": port, "path": path, "concurrency": connections, "seconds": seconds,
         "warmup": 2, "viewers": [{"token": v["token"], "playback": v["playback"]}
                                  for v in viewers]}))
+    app_before, database_before = cpu_seconds(server_pids(servers)), cpu_seconds(postgres_pids())
+    load_before = _children_cpu()
     done = subprocess.run([NODE, str(LOAD), str(config)], capture_output=True, text=True,
                           timeout=seconds + 120, check=True)
-    return json.loads(done.stdout)
+    used = {
+        "app": cpu_used(app_before, cpu_seconds(server_pids(servers))),
+        "postgres": cpu_used(database_before, cpu_seconds(postgres_pids())),
+        "load": _children_cpu() - load_before,
+    }
+    result = json.loads(done.stdout)
+    for name, seconds_used in used.items():
+        result[f"{name}_cpu_ms"] = 1000 * seconds_used / max(1, result["answered"])
+    return result
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=15, help="measured length of each run")
-    parser.add_argument("--rounds", type=int, default=3, help="a, b runs")
+    parser.add_argument("--rounds", type=int, default=3, help="trivial, heartbeat, probe runs")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--viewers", type=int, default=5000, help="learners per heartbeat run")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="gunicorn servers (one worker each) sharing the port")
     parser.add_argument("--threads", type=int, default=16, help="threads per worker")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
@@ -172,37 +259,34 @@ def main() -> int:
         scratch = Path(tmp)
         print(f"seeding {args.rounds} × {args.viewers} learners with playbacks…")
         pools = seed(url, args.rounds, args.viewers)
-        app_port, trivial_port = free_port(), free_port()
         env = {"LMS_DATABASE_URL": url, "LMS_PRESENCE_MIN_SECONDS": "0"}
-        servers = [
-            start_gunicorn("lms:create_app()", app_port, args.workers, args.threads, env),
-            start_gunicorn("bench.trivial_app:app", trivial_port, args.workers, args.threads,
-                           env),
-        ]
-        runs: dict[str, list[dict]] = {"trivial": [], "heartbeat": []}
+        served = {name: (port, start_gunicorn(target, port, args.workers, args.threads, env))
+                  for name, target, port in [
+                      ("trivial", "bench.trivial_app:app", free_port()),
+                      ("heartbeat", "lms:create_app()", free_port()),
+                      ("probe", "bench.raw_probe_app:app", free_port())]}
+        runs: dict[str, list[dict]] = {name: [] for name in served}
         try:
             for round_ in range(args.rounds):
-                report.wait_until_quiet()
-                trivial = load(trivial_port, "/ping", pools[round_], args.seconds,
-                               args.connections, scratch)
-                runs["trivial"].append(trivial)
-                report.wait_until_quiet()
-                beat = load(app_port, "/api/v1/heartbeats", pools[round_], args.seconds,
-                            args.connections, scratch)
-                beat["credited_seconds"] = credited(url, [v["user_id"] for v in pools[round_]])
-                runs["heartbeat"].append(beat)
-                print(f"round {round_ + 1}: trivial {trivial['rps']:.0f}/s, heartbeat "
-                      f"{beat['rps']:.0f}/s p99 {beat['p99_ms']:.1f} ms, credited "
-                      f"{beat['credited_seconds']:.1f} s of {beat['watched_seconds']:.1f} s "
-                      f"watched, verdicts {beat['verdicts']}")
+                viewers = pools[round_]
+                # The probe writes the playbacks' sequence numbers: it runs after the heartbeats.
+                for name, path in [("trivial", "/ping"), ("heartbeat", "/api/v1/heartbeats"),
+                                   ("probe", "/probe")]:
+                    report.wait_until_quiet()
+                    port, servers = served[name]
+                    run = load(port, path, viewers, args.seconds, args.connections, scratch,
+                               servers)
+                    if name == "heartbeat":
+                        run["credited_seconds"] = credited(url, [v["user_id"] for v in viewers])
+                    runs[name].append(run)
+                beat = runs["heartbeat"][-1]
+                print(f"round {round_ + 1}: " + ", ".join(
+                    f"{name} {runs[name][-1]['rps']:.0f}/s" for name in runs)
+                    + f"; heartbeat p99 {beat['p99_ms']:.1f} ms, credited "
+                    f"{beat['credited_seconds']:.1f} s of {beat['watched_seconds']:.1f} s "
+                    f"watched, verdicts {beat['verdicts']}")
         finally:
-            for server in servers:
-                server.terminate()
-                try:
-                    server.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait()
+            stop([server for _, servers in served.values() for server in servers])
 
     body = describe(runs, args)
     print(body)
@@ -211,9 +295,12 @@ def main() -> int:
     return 0 if verdict(runs)[0] else 1
 
 
+def median_rps(runs: list[dict]) -> float:
+    return statistics.median(r["rps"] for r in runs)
+
+
 def verdict(runs: dict[str, list[dict]]) -> tuple[bool, float, float]:
-    ratio = (statistics.median(r["rps"] for r in runs["heartbeat"])
-             / statistics.median(r["rps"] for r in runs["trivial"]))
+    ratio = median_rps(runs["heartbeat"]) / median_rps(runs["trivial"])
     worst_p99 = max(r["p99_ms"] for r in runs["heartbeat"])
     exact = all(abs(r["credited_seconds"] - r["watched_seconds"]) < 0.01 * r["viewers_started"]
                 for r in runs["heartbeat"])
@@ -223,32 +310,52 @@ def verdict(runs: dict[str, list[dict]]) -> tuple[bool, float, float]:
 
 def describe(runs: dict[str, list[dict]], args: argparse.Namespace) -> str:
     met, ratio, worst_p99 = verdict(runs)
+    probe_ratio = median_rps(runs["probe"]) / median_rps(runs["trivial"])
     lines = [
         "## Heartbeats: the verified-watching endpoint vs a trivial Flask endpoint", "",
         f"{args.connections} clients on keep-alive connections, each run {args.seconds} s "
-        f"after 2 s of warm-up, gunicorn with {args.workers} workers × {args.threads} threads "
-        "for both, on PostgreSQL. Each heartbeat run has its own "
-        f"{args.viewers} simulated learners playing a 45-minute video at 1× from 0.", "",
-        "| run | trivial req/s | heartbeat req/s | ratio | heartbeat p50 | heartbeat p99 "
-        "| errors | watched s | credited s |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        f"after 2 s of warm-up, {args.workers} gunicorn servers of one worker × {args.threads} "
+        "threads sharing the port (SO_REUSEPORT), the same for all three apps, on PostgreSQL. "
+        f"Each round has its own {args.viewers} simulated learners playing a 45-minute video "
+        "at 1× from 0.", "",
+        "| run | app | req/s | ratio to trivial | p50 | p99 | errors "
+        "| CPU ms/request: app · PostgreSQL · load generator | watched s | credited s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for n, (t, b) in enumerate(zip(runs["trivial"], runs["heartbeat"], strict=True), 1):
-        lines.append(
-            f"| {n} | {t['rps']:.0f} | {b['rps']:.0f} | {b['rps'] / t['rps']:.2f} "
-            f"| {b['p50_ms']:.1f} ms | {b['p99_ms']:.1f} ms | {t['errors'] + b['errors']} "
-            f"| {b['watched_seconds']:.1f} | {b['credited_seconds']:.1f} |")
+    for n in range(len(runs["trivial"])):
+        base = runs["trivial"][n]["rps"]
+        for name, label in [("trivial", "trivial Flask"), ("heartbeat", "**heartbeat**"),
+                            ("probe", "raw probe")]:
+            r = runs[name][n]
+            credit = (f"{r['watched_seconds']:.1f} | {r['credited_seconds']:.1f}"
+                      if name == "heartbeat" else "– | –")
+            lines.append(
+                f"| {n + 1} | {label} | {r['rps']:.0f} | {r['rps'] / base:.2f} "
+                f"| {r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms | {r['errors']} "
+                f"| {r['app_cpu_ms']:.2f} · {r['postgres_cpu_ms']:.2f} · {r['load_cpu_ms']:.2f} "
+                f"| {credit} |")
     lines += [
         "",
         f"**Median heartbeat/trivial ratio {ratio:.2f}** (target ≥ 0.5); worst heartbeat p99 "
         f"{worst_p99:.1f} ms (target < 50 ms). "
-        + ("All targets met." if met else "**Targets not met.**"),
+        + ("All targets met." if met else "**Targets not met.**")
+        + f" The raw probe reached {probe_ratio:.2f}.",
         "",
-        "Watched is what the simulated 1× players played, by the load generator's clock, up to "
-        "each one's last answered heartbeat; credited is the sum of their verified coverage in "
-        "the database afterwards. The trivial app (bench/trivial_app.py) answers the same "
-        "request body with {\"ok\": true}; the load generator and PostgreSQL share the same "
-        "two cores with the servers in both.",
+        "- *trivial Flask* (bench/trivial_app.py) answers the same request body with "
+        "{\"ok\": true}.",
+        "- *heartbeat* is POST /api/v1/heartbeats of the real app with every check and the "
+        "write: bearer token of an active learner, playback and progress locked, the interval "
+        "judged, coverage, playback and log written, committed before the answer (in batches, "
+        "see lms/watching/heartbeats.py).",
+        "- *raw probe* (bench/raw_probe_app.py) is the least any heartbeat endpoint could do: "
+        "bare WSGI on bare psycopg, one row locked and written, committed; no checks, no "
+        "judging. It bounds what the real endpoint could reach on this machine.",
+        "- *Watched* is what the simulated 1× players played, by the load generator's clock, up "
+        "to each one's last answered heartbeat; *credited* is the sum of their verified coverage "
+        "in the database afterwards.",
+        "- CPU per request is read from /proc around each run (warm-up included) and divided by "
+        "every answered request; the load generator, PostgreSQL and the servers share the same "
+        "cores.",
         "",
         *report.footer({
             "gunicorn": report.command_output([GUNICORN, "--version"]).splitlines()[0],

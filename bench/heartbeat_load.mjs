@@ -41,6 +41,7 @@ const latencies = [];
 const statuses = {};
 const verdicts = {};
 let next = 0;
+let answered = 0;  // every answer, warm-up included (the CPU figures cover the warm-up too)
 let measuring = false;
 let stopping = false;
 
@@ -59,6 +60,7 @@ async function client() {
     const answer = await post(body, viewer.token);
     const took = performance.now() - sent;
     viewer.busy = false;
+    answered++;
     if (answer.status === 200) {
       viewer.answered = position;
       if (config.path === "/api/v1/heartbeats") {
@@ -89,6 +91,7 @@ const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latenc
 const ok = statuses[200] || 0;
 console.log(JSON.stringify({
   requests: latencies.length,
+  answered,
   errors: latencies.length - ok,
   statuses,
   verdicts,

@@ -3,13 +3,14 @@
 The heartbeat is the platform's hottest request: at the city's peak about 1,300 a second, each
 with a read and a durable write. A database round trip costs about as much CPU as a whole
 trivial Flask request, so heartbeats are judged in batches: whatever arrived while the last
-batch was being written is read with one locking query, judged in Python (``judge``, the rules
-of DESIGN §4 on plain values), written with one statement per table and committed once; only
-then does each request get its answer. Under load batches grow; alone, a heartbeat is a batch
-of one and waits for nothing.
+batch was being written is locked with one query, judged in Python (``judge``, the rules of
+DESIGN §4 on plain values), written with one statement (see ``store``) and committed once;
+only then does each request get its answer. Under load batches grow; alone, a heartbeat is a
+batch of one and waits for nothing.
 
-``submit`` hands a heartbeat to this process's batcher thread (``HEARTBEAT_BATCHING``), or, when
-batching is off (tests, one-off commands), judges it as a batch of one in the calling thread.
+``submit`` hands a heartbeat to this process's batcher thread (``HEARTBEAT_BATCHING``), which
+keeps a database connection of its own, or, when batching is off (tests, one-off commands),
+judges it as a batch of one in the calling thread.
 """
 
 from __future__ import annotations
@@ -23,16 +24,16 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
+from sqlalchemy.orm import Session
 
 from lms import clock
 from lms.auth import sessions
-from lms.auth.models import AccountState, ApiToken, LoginSession, Role, RoleAssignment, User
 from lms.courses.models import Course, Video, VideoState
 from lms.extensions import db
 from lms.records import services as records
-from lms.watching import services
+from lms.watching import services, store
 from lms.watching.coverage import Verdict, furthest, merge, step, total
-from lms.watching.models import Heartbeat, Playback, VideoProgress
+from lms.watching.models import VideoProgress
 
 log = logging.getLogger(__name__)
 
@@ -171,68 +172,6 @@ def _presence(state: Tracked, answer: str | None) -> None:
 
 # --- a batch, against the database ------------------------------------------------------------
 
-_PLAYBACKS = (
-    sa.select(
-        Playback.token_hash, Playback.id, Playback.user_id, Playback.video_id, Playback.duration,
-        Playback.ended_at, Playback.last_seq, Playback.last_beat_at, Playback.position,
-        Playback.watching, Playback.slack, Playback.credited, Playback.presence_due,
-        Playback.presence_question, Playback.presence_answer,
-        VideoProgress.coverage, VideoProgress.covered, VideoProgress.completed_at,
-    )
-    .join(VideoProgress, sa.and_(
-        VideoProgress.user_id == Playback.user_id, VideoProgress.video_id == Playback.video_id,
-    ))
-    .where(Playback.token_hash.in_(sa.bindparam("hashes", expanding=True)))
-    # Rows are locked in this order, so batches do not deadlock (and if they ever do, the
-    # heartbeats are judged again one at a time).
-    .order_by(Playback.user_id, Playback.video_id, Playback.id)
-    .with_for_update(of=[Playback, VideoProgress])  # type: ignore[arg-type]
-)
-#: The learner behind a credential must still be an active learner.
-_ACTIVE_LEARNER = sa.and_(
-    User.state == AccountState.active,
-    sa.exists().where(RoleAssignment.user_id == User.id, RoleAssignment.role == Role.learner),
-)
-_SESSIONS = sa.select(
-    LoginSession.token_hash, LoginSession.user_id, LoginSession.id, LoginSession.created_at,
-    LoginSession.last_seen_at,
-).join(User, User.id == LoginSession.user_id).where(
-    LoginSession.token_hash.in_(sa.bindparam("digests", expanding=True)),
-    LoginSession.ended_at.is_(None),
-    _ACTIVE_LEARNER,
-)
-_TOKENS = sa.select(ApiToken.token_hash, ApiToken.user_id).join(
-    User, User.id == ApiToken.user_id
-).where(
-    ApiToken.token_hash.in_(sa.bindparam("digests", expanding=True)),
-    ApiToken.revoked_at.is_(None),
-    ApiToken.expires_at > sa.bindparam("now"),
-    _ACTIVE_LEARNER,
-)
-# Written as table statements, run once with every row of the batch (executemany).
-_playbacks, _progress = Playback.__table__, VideoProgress.__table__
-_SAVE_PLAYBACK = _playbacks.update().where(_playbacks.c.id == sa.bindparam("b_id")).values(
-    last_seq=sa.bindparam("b_last_seq"), last_beat_at=sa.bindparam("b_last_beat_at"),
-    position=sa.bindparam("b_position"), watching=sa.bindparam("b_watching"),
-    slack=sa.bindparam("b_slack"), credited=sa.bindparam("b_credited"),
-    presence_due=sa.bindparam("b_presence_due"),
-    presence_question=sa.bindparam("b_presence_question"),
-    presence_answer=sa.bindparam("b_presence_answer"),
-)
-_SAVE_PROGRESS = _progress.update().where(
-    _progress.c.user_id == sa.bindparam("b_user_id"),
-    _progress.c.video_id == sa.bindparam("b_video_id"),
-).values(
-    coverage=sa.bindparam("b_coverage"), covered=sa.bindparam("b_covered"),
-    position=sa.bindparam("b_position"), completed_at=sa.bindparam("b_completed_at"),
-    updated_at=sa.bindparam("b_updated_at"),
-)
-_TOUCH_SESSION = LoginSession.__table__.update().where(
-    LoginSession.__table__.c.id == sa.bindparam("b_id")
-).values(last_seen_at=sa.bindparam("b_seen"))
-_LOG = Heartbeat.__table__.insert()
-
-
 def process(batch: list[Pending]) -> None:
     """Judge ``batch`` in one transaction and give each heartbeat its answer or error. If the
     batch fails, its heartbeats are judged again one at a time, so that one cannot fail the
@@ -241,7 +180,7 @@ def process(batch: list[Pending]) -> None:
         answers = _judge_all(batch)
         db.session.commit()
     except BaseException as exc:
-        db.session.rollback()
+        _roll_back()
         if isinstance(exc, Exception) and len(batch) > 1:
             log.warning("heartbeat batch of %d failed; judging one at a time", len(batch),
                         exc_info=True)
@@ -262,11 +201,19 @@ def process(batch: list[Pending]) -> None:
         pending.done.set()
 
 
+def _roll_back() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is lost: it is dropped, and the next batch reconnects
+        log.warning("heartbeat batch not rolled back", exc_info=True)
+
+
 def _judge_all(batch: list[Pending]) -> list[Answer | PlaybackNotFound]:
     now = max(p.received_at for p in batch)
-    rows = db.session.execute(_PLAYBACKS, {"hashes": list({p.playback_hash for p in batch})})
-    states = {row.token_hash: _tracked(row) for row in rows}
-    owners = _owners(batch, now)
+    database = store.for_session(db.session)
+    states = {row.token_hash: _tracked(row)
+              for row in database.lock(list({p.playback_hash for p in batch}))}
+    owners = _owners(database, batch, now)
 
     answers: list[Answer | PlaybackNotFound] = []
     logged, touched, completions = [], {}, []
@@ -292,15 +239,12 @@ def _judge_all(batch: list[Pending]) -> list[Answer | PlaybackNotFound]:
         answers.append(_answer(state, judged))
 
     written = [s for s in states.values() if s.changed]
-    if written:
-        db.session.execute(_SAVE_PLAYBACK, [_playback_values(s) for s in written])
-        db.session.execute(_SAVE_PROGRESS, [_progress_values(s, now) for s in written])
-    if logged:
-        db.session.execute(_LOG, logged)
-    if touched:
-        db.session.execute(_TOUCH_SESSION, [
-            {"b_id": i, "b_seen": touched[i]} for i in sorted(touched)
-        ])
+    database.save(
+        playbacks=[_playback_values(s) for s in written],
+        progress=[_progress_values(s, now) for s in written],
+        log=logged,
+        seen=[{"id": i, "last_seen_at": touched[i]} for i in sorted(touched)],
+    )
     for index, state, completed_at in completions:
         if _credit_if_course_complete(state, completed_at):
             answers[index] = replace(answers[index], course_credited=True)
@@ -319,38 +263,39 @@ def _tracked(row: Any) -> Tracked:
     )
 
 
-def _owners(batch: list[Pending], now: datetime) -> dict[Caller, tuple[int, int | None]]:
+def _owners(
+    database: store.Store, batch: list[Pending], now: datetime
+) -> dict[Caller, tuple[int, int | None]]:
     """Each valid caller's user, and the login session to keep alive (None for a token)."""
     owners: dict[Caller, tuple[int, int | None]] = {}
     by_session = {p.caller.session_digest for p in batch if p.caller.session_digest}
     if by_session:
-        for row in db.session.execute(_SESSIONS, {"digests": list(by_session)}):
+        for row in database.sessions(list(by_session)):
             if not sessions.expired(row.created_at, row.last_seen_at, now):
                 seen = row.id if now - row.last_seen_at > sessions.TOUCH_EVERY else None
                 owners[Caller(session_digest=row.token_hash)] = (row.user_id, seen)
     by_token = {p.caller.token_digest for p in batch if p.caller.token_digest}
     if by_token:
-        for row in db.session.execute(_TOKENS, {"digests": list(by_token), "now": now}):
+        for row in database.tokens(list(by_token), now):
             owners[Caller(token_digest=row.token_hash)] = (row.user_id, None)
     return owners
 
 
 def _playback_values(state: Tracked) -> dict[str, Any]:
     return {
-        "b_id": state.playback_id, "b_last_seq": state.last_seq,
-        "b_last_beat_at": state.last_beat_at, "b_position": state.position,
-        "b_watching": state.watching, "b_slack": state.slack, "b_credited": state.credited,
-        "b_presence_due": state.presence_due, "b_presence_question": state.presence_question,
-        "b_presence_answer": state.presence_answer,
+        "id": state.playback_id, "last_seq": state.last_seq,
+        "last_beat_at": state.last_beat_at, "position": state.position,
+        "watching": state.watching, "slack": state.slack, "credited": state.credited,
+        "presence_due": state.presence_due, "presence_question": state.presence_question,
+        "presence_answer": state.presence_answer,
     }
 
 
 def _progress_values(state: Tracked, now: datetime) -> dict[str, Any]:
     return {
-        "b_user_id": state.user_id, "b_video_id": state.video_id,
-        "b_coverage": [list(i) for i in state.coverage], "b_covered": state.covered,
-        "b_position": state.position, "b_completed_at": state.completed_at,
-        "b_updated_at": now,
+        "user_id": state.user_id, "video_id": state.video_id,
+        "coverage": [list(i) for i in state.coverage], "covered": state.covered,
+        "position": state.position, "completed_at": state.completed_at, "updated_at": now,
     }
 
 
@@ -416,27 +361,38 @@ class Batcher:
         self.thread.join(timeout=10)
 
     def _run(self) -> None:
-        with self.app.app_context():
-            while True:
-                first = self.queue.get()
-                if first is None:
-                    return
-                batch = [first]
-                while len(batch) < BATCH_LIMIT:
+        with self.app.app_context(), db.engine.connect() as connection:
+            # The batcher keeps one connection: no checkout from the pool, and no ping to
+            # test it, per batch. Its session (this thread's db.session) works on it; after a
+            # lost connection, the next batch reconnects.
+            db.session.registry.set(Session(bind=connection))
+            try:
+                while (batch := self._next_batch()) is not None:
                     try:
-                        more = self.queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if more is None:
-                        self.queue.put(None)
-                        break
-                    batch.append(more)
-                try:
-                    process(batch)
-                except BaseException:  # process() has answered every heartbeat with it
-                    log.exception("heartbeat batch failed")
-                finally:
-                    db.session.remove()
+                        process(batch)
+                    except BaseException:  # process() has answered every heartbeat with it
+                        log.exception("heartbeat batch failed")
+                    finally:
+                        db.session.close()
+            finally:
+                db.session.remove()
+
+    def _next_batch(self) -> list[Pending] | None:
+        """Wait for a heartbeat; return it with whatever else has arrived (None: stop)."""
+        first = self.queue.get()
+        if first is None:
+            return None
+        batch = [first]
+        while len(batch) < BATCH_LIMIT:
+            try:
+                more = self.queue.get_nowait()
+            except queue.Empty:
+                break
+            if more is None:
+                self.queue.put(None)
+                break
+            batch.append(more)
+        return batch
 
 
 _lock = threading.Lock()
