@@ -349,7 +349,8 @@ def describe(runs: dict[str, list[dict]], args: argparse.Namespace) -> str:
         "see lms/watching/heartbeats.py).",
         "- *raw probe* (bench/raw_probe_app.py) is the least any heartbeat endpoint could do: "
         "bare WSGI on bare psycopg, one row locked and written, committed; no checks, no "
-        "judging. It bounds what the real endpoint could reach on this machine.",
+        "judging. What it reaches is what Python, gunicorn and a transaction per request cost "
+        "on this machine before any of the endpoint's work.",
         "- *Watched* is what the simulated 1× players played, by the load generator's clock, up "
         "to each one's last answered heartbeat; *credited* is the sum of their verified coverage "
         "in the database afterwards.",
