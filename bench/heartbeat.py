@@ -6,7 +6,7 @@ port with SO_REUSEPORT, so connections spread evenly over the cores), side by si
   (b) POST /api/v1/heartbeats of the real app: bearer token and playback checked and locked,
       the interval judged, coverage and the playback updated, the heartbeat logged, committed;
   (c) a raw probe (bench/raw_probe_app.py): bare WSGI and psycopg locking and writing one row,
-      the least any heartbeat endpoint could do, as a bound on what (b) could reach.
+      the least any heartbeat endpoint could do, to show what that alone costs.
 A Node.js load generator (bench/heartbeat_load.mjs) keeps CONNECTIONS requests in flight on
 keep-alive connections. In (b) every request is a heartbeat of one of VIEWERS simulated
 learners playing a 45-minute video at 1× (each round has its own learners, who start at 0).

@@ -3,8 +3,8 @@ WSGI on bare psycopg, without Flask or SQLAlchemy.
 
 Per request it parses the JSON, hashes the playback id and the bearer token, locks the
 playback's row, writes its sequence number and position, and commits: no credential check, no
-judging, no progress, no log. Whatever it reaches on a machine bounds what the real endpoint
-(which does all of that) could reach there.
+judging, no progress, no log. What it reaches on a machine is what Python, gunicorn and a
+transaction per request cost there, before any of the real endpoint's work.
 """
 
 from __future__ import annotations
