@@ -141,3 +141,43 @@ def _clean(text: str) -> str:
     for n, plain in enumerate(_ESCAPED.values()):
         text = text.replace(_PLACEHOLDER.format(n), plain)
     return text.strip()
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+#: Moodle accepts only these percentages; n correct options of a multiple choice get 100/n.
+_SHARES = {2: "50", 3: "33.33333", 4: "25", 5: "20", 6: "16.66667", 7: "14.28571", 8: "12.5"}
+
+
+def write(drafts: list[Draft]) -> str:
+    """``drafts`` as GIFT, under a $CATEGORY line wherever their first tag changes."""
+    out, category = [], ""
+    for number, draft in enumerate(drafts, 1):
+        tag = draft.tags[0] if draft.tags else ""
+        if tag != category:
+            out.append(f"$CATEGORY: {_escape(tag)}\n")
+            category = tag
+        out.append(f"::Q{number}:: {_escape(draft.stem)} {{\n{_answers(draft)}"
+                   + (f"\t####{_escape(draft.explanation)}\n" if draft.explanation else "")
+                   + "}\n")
+    return "\n".join(out)
+
+
+def _answers(draft: Draft) -> str:
+    if draft.type is QuestionType.true_false:
+        return "\tTRUE\n" if draft.answer == {0} else "\tFALSE\n"
+    lines = []
+    for index, option in enumerate(draft.options):
+        right = index in draft.answer
+        if draft.type is QuestionType.single:
+            marker = "=" if right else "~"
+        else:
+            marker = f"~%{_SHARES[len(draft.answer)]}%" if right else "~%-100%"
+        lines.append(f"\t{marker}{_escape(option)}\n")
+    return "".join(lines)
+
+
+def _escape(text: str) -> str:
+    for char in "~=#{}:":
+        text = text.replace(char, "\\" + char)
+    return text.replace("\n", "\\n")
