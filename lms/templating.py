@@ -31,6 +31,8 @@ def navigation() -> list[NavItem]:
         items.append(NavItem(_l("学习档案"), "records.year"))
     if current_user.has_role(Role.provider):
         items.append(NavItem(_l("课程管理"), "courses.mine"))
+    if current_user.has_role(Role.exam_admin) or current_user.has_role(Role.provider):
+        items.append(NavItem(_l("题库"), "exam.banks"))
     if current_user.has_role(Role.unit_reviewer) or current_user.is_city_admin:
         items.append(NavItem(_l("人员管理"), "staff.index"))
     if current_user.is_city_admin:

@@ -13,6 +13,7 @@ import pytest
 
 from lms.courses import storage, streaming
 from lms.courses.models import Category, Course, CourseStatus, Video, VideoState
+from lms.exam.models import QuestionBank, QuestionImport
 from lms.extensions import db
 
 ROLES = (
@@ -54,6 +55,8 @@ UNIT_MANAGERS = {"unit_reviewer", "city_admin"}
 PROVIDER = {"provider"}  # the course's own provider: other_provider must be refused
 PROVIDERS = {"provider", "other_provider"}
 COURSE_MANAGERS = {"provider", "city_admin"}
+BANK_KEEPERS = {"exam_admin", "provider", "other_provider"}
+BANK_MANAGERS = {"exam_admin", "provider"}  # of the provider's own bank
 
 MATRIX = [
     Route("main.index", "GET", lambda w: "/", allow(EVERYONE, 302)),
@@ -156,6 +159,19 @@ MATRIX = [
     # Anyone signed in gets as far as reading the body; the playback decides (tests/watching).
     Route("api.heartbeat", "POST", lambda w: "/api/v1/heartbeats", api(SIGNED_IN, 400)),
     Route("records.year", "GET", lambda w: "/record/", allow({"learner"})),
+    # Question banks: the city's exam admins keep every bank, a provider its own.
+    Route("exam.banks", "GET", lambda w: "/exam/banks", allow(BANK_KEEPERS)),
+    Route("exam.banks", "POST", lambda w: "/exam/banks", allow(BANK_KEEPERS)),
+    Route("exam.bank", "GET", lambda w: f"/exam/banks/{w.bank.id}", allow(BANK_MANAGERS)),
+    Route("exam.upload", "POST", lambda w: f"/exam/banks/{w.bank.id}/import",
+          allow(BANK_MANAGERS)),
+    Route("exam.confirm", "POST", lambda w: f"/exam/imports/{w.pending_import.id}/confirm",
+          allow({"provider"}, 302)),
+    Route("exam.export_excel", "GET", lambda w: f"/exam/banks/{w.bank.id}/export.xlsx",
+          allow(BANK_MANAGERS)),
+    Route("exam.export_gift", "GET", lambda w: f"/exam/banks/{w.bank.id}/export.gift",
+          allow(BANK_MANAGERS)),
+    Route("exam.template", "GET", lambda w: "/exam/template.xlsx", allow(BANK_KEEPERS)),
     Route("api.create_course", "POST", lambda w: "/api/v1/courses", api(PROVIDERS, 400),
           otherwise=403),
     Route("api.course_videos", "GET", lambda w: f"/api/v1/courses/{w.draft.id}/videos",
@@ -178,6 +194,8 @@ class World:
     published: Any = None
     ready_video: Any = None
     master_link: str = ""
+    bank: Any = None
+    pending_import: Any = None
 
 
 @pytest.fixture
@@ -200,7 +218,13 @@ def world(orgs, people, course) -> World:
     (storage.media_root() / "covers").mkdir(exist_ok=True)
     (storage.media_root() / "covers" / "test.jpg").write_bytes(b"\xff\xd8\xff")
     link = streaming.playback(ready, people.learner.id).master
-    return World(orgs, people, course, draft_video, published, ready, link)
+    bank = QuestionBank(name="护理题库", provider=orgs.provider)
+    # Confirmed by its uploader only (the provider); its file is read again, so it is real.
+    pending = QuestionImport(bank=bank, user_id=people.provider.id, filename="a.gift",
+                             format="gift", data="题 {=甲 ~乙}".encode())
+    db.session.add_all([bank, pending])
+    db.session.flush()
+    return World(orgs, people, course, draft_video, published, ready, link, bank, pending)
 
 
 def test_every_route_and_method_is_in_the_matrix(app):

@@ -1,1 +1,5 @@
-"""Exams: question banks, import/export, papers, attempts and grading. Built from issue 5 on."""
+"""Exams: question banks, import/export, papers, attempts and grading (DESIGN §5)."""
+
+from flask import Blueprint
+
+bp = Blueprint("exam", __name__, template_folder="templates", url_prefix="/exam")

@@ -1,0 +1,166 @@
+"""Question banks: who keeps which, and importing and exporting their questions (DESIGN §5).
+
+An import is checked, shown, then taken all or nothing: the uploaded file is kept between its
+preview and its confirmation (``QuestionImport``), read again when confirmed, and imported once
+however often confirm is pressed.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePath
+
+import sqlalchemy as sa
+from flask import abort
+
+from lms import clock
+from lms.auth.guards import require
+from lms.auth.models import Role, User
+from lms.exam.formats import MAX_BYTES, Problem, Reading, aiken, excel, gift, text
+from lms.exam.models import Question, QuestionBank, QuestionImport
+from lms.extensions import db
+from lms.orgs.models import Organisation
+
+FORMATS = {"excel": "Excel 模板（.xlsx）", "gift": "GIFT（Moodle）", "aiken": "Aiken（Moodle）"}
+
+
+class ImportRefused(ValueError):
+    """The file has problems (listed in ``reading``): nothing was imported."""
+
+    def __init__(self, reading: Reading) -> None:
+        super().__init__("；".join(str(p) for p in reading.problems[:3]))
+        self.reading = reading
+
+
+# --- banks -----------------------------------------------------------------------------------
+
+
+def banks_for(user: User) -> list[QuestionBank]:
+    """The banks ``user`` keeps: all of them for an exam admin, a provider's own for a provider."""
+    query = sa.select(QuestionBank).order_by(QuestionBank.name, QuestionBank.id)
+    if not user.has_role(Role.exam_admin):
+        providers = [a.org_id for a in user.roles if a.role is Role.provider]
+        query = query.where(QuestionBank.provider_id.in_(providers))
+    return list(db.session.scalars(query))
+
+
+def create_bank(actor: User, name: str, description: str = "",
+                provider: Organisation | None = None) -> QuestionBank:
+    """A new bank, the city's (``provider`` None) or a provider's."""
+    require(actor.has_role(Role.exam_admin) if provider is None
+            else actor.has_role(Role.exam_admin) or actor.has_role(Role.provider, provider))
+    bank = QuestionBank(name=name.strip(), description=description.strip(), provider=provider,
+                        created_by_id=actor.id)
+    db.session.add(bank)
+    db.session.flush()
+    return bank
+
+
+def get_bank(actor: User, bank_id: int) -> QuestionBank:
+    bank = db.get_or_404(QuestionBank, bank_id)
+    require(bank.can_manage(actor))
+    return bank
+
+
+def questions(bank: QuestionBank) -> sa.Select[tuple[Question]]:
+    """The bank's questions in use, oldest first."""
+    return (sa.select(Question)
+            .where(Question.bank_id == bank.id, Question.retired_at.is_(None))
+            .order_by(Question.id))
+
+
+def counts(bank: QuestionBank) -> dict[str, int]:
+    """Questions in use per type."""
+    rows = db.session.execute(
+        sa.select(Question.type, sa.func.count())
+        .where(Question.bank_id == bank.id, Question.retired_at.is_(None))
+        .group_by(Question.type)
+    )
+    return {kind.value: n for kind, n in rows}
+
+
+# --- import ------------------------------------------------------------------------------------
+
+
+def guess_format(filename: str, data: bytes) -> str:
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) or filename.lower().endswith(
+        (".xlsx", ".xls")
+    ):
+        return "excel"
+    head = data[:20000].decode("utf-8", "ignore")
+    if re.search(r"^\s*(ANSWER|ＡＮＳＷＥＲ)\s*[:：]", head, re.MULTILINE | re.IGNORECASE):
+        return "aiken"
+    return "gift"
+
+
+def read_file(format: str, data: bytes) -> Reading:
+    """Every question in the file and every problem with it; nothing is written."""
+    if len(data) > MAX_BYTES:
+        return _whole_file(f"文件超过 {MAX_BYTES // (1024 * 1024)} MB，请拆分成几个文件")
+    if not data:
+        return _whole_file("文件是空的")
+    try:
+        if format == "excel":
+            reading = excel.read(data)
+        else:
+            reader = {"gift": gift.read, "aiken": aiken.read}[format]
+            reading = reader(text.decode(data))
+    except (excel.NotAWorkbook, text.NotText) as exc:
+        return _whole_file(str(exc))
+    if not reading.questions and not reading.problems:
+        reading.refuse(0, "文件中没有找到题目")
+    return reading
+
+
+def _whole_file(message: str) -> Reading:
+    return Reading(problems=[Problem(0, message)])
+
+
+def stash(actor: User, bank: QuestionBank, filename: str, format: str,
+          data: bytes) -> tuple[QuestionImport | None, Reading]:
+    """Check an uploaded file; keep it for its confirmation when it has no problems."""
+    require(bank.can_manage(actor) and format in FORMATS)
+    reading = read_file(format, data)
+    if not reading.ok:
+        return None, reading
+    pending = QuestionImport(bank=bank, user_id=actor.id, filename=PurePath(filename).name[:200],
+                             format=format, data=data)
+    db.session.add(pending)
+    db.session.flush()
+    return pending, reading
+
+
+def confirm_import(actor: User, import_id: int) -> QuestionImport:
+    """Import a checked file's questions, all of them, once."""
+    pending = db.session.scalar(
+        sa.select(QuestionImport).where(QuestionImport.id == import_id).with_for_update()
+    )
+    if pending is None:
+        abort(404)
+    require(pending.user_id == actor.id and pending.bank.can_manage(actor))
+    if pending.imported_at is not None:  # a second click, a retried request
+        return pending
+    reading = read_file(pending.format, pending.data)
+    if not reading.ok:
+        raise ImportRefused(reading)
+    db.session.add_all(Question.from_draft(pending.bank, draft) for _, draft in reading.questions)
+    pending.imported_at, pending.imported, pending.data = clock.now(), len(reading.questions), b""
+    db.session.flush()
+    return pending
+
+
+# --- export ------------------------------------------------------------------------------------
+
+
+def template() -> bytes:
+    """The Excel template with its example rows."""
+    return excel.workbook()
+
+
+
+def export_excel(bank: QuestionBank) -> bytes:
+    return excel.workbook([q.draft() for q in db.session.scalars(questions(bank))])
+
+
+def export_gift(bank: QuestionBank) -> str:
+    return gift.write([q.draft() for q in db.session.scalars(questions(bank))])

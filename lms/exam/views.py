@@ -1,0 +1,122 @@
+"""Question banks for exam admins and providers: list, create, import (preview, then all or
+nothing), export, the Excel template."""
+
+from __future__ import annotations
+
+import io
+
+from flask import flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from lms.auth.guards import actor, require_role
+from lms.auth.models import Role
+from lms.exam import bp, services
+from lms.exam.formats import MAX_BYTES
+from lms.exam.forms import BankForm, ImportForm
+from lms.exam.models import QuestionBank
+from lms.extensions import db
+from lms.forms import choice_list
+from lms.orgs.models import Organisation
+from lms.pagination import paginate
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: Questions shown in an import's preview; problems shown at most.
+PREVIEW, PROBLEMS_SHOWN = 20, 500
+
+
+@bp.route("/banks", methods=["GET", "POST"])
+@login_required
+def banks() -> str | Response:
+    user = require_role(Role.exam_admin, Role.provider)
+    form = BankForm()
+    owners = [] if not user.has_role(Role.exam_admin) else [("", _("市题库（题库管理员）"))]
+    owners += [(str(a.org_id), a.org.name) for a in user.roles if a.role is Role.provider]
+    form.provider_id.choices = choice_list(owners)
+    if form.validate_on_submit():
+        provider = (db.session.get(Organisation, int(form.provider_id.data))
+                    if form.provider_id.data else None)
+        bank = services.create_bank(user, form.name.data, form.description.data or "", provider)
+        db.session.commit()
+        flash(_("题库“%(name)s”已创建。", name=bank.name), "success")
+        return redirect(url_for("exam.bank", bank_id=bank.id))
+    listed = services.banks_for(user)
+    return render_template("exam/banks.html", banks=listed, form=form,
+                           counts={b.id: services.counts(b) for b in listed})
+
+
+@bp.route("/banks/<int:bank_id>")
+@login_required
+def bank(bank_id: int) -> str:
+    found = services.get_bank(actor(), bank_id)
+    return _bank_page(found, ImportForm(), request.args.get("page", 1, type=int))
+
+
+def _bank_page(found: QuestionBank, form: ImportForm, number: int = 1) -> str:
+    page = paginate(services.questions(found), number, 50)
+    return render_template("exam/bank.html", bank=found, page=page, form=form,
+                           drafts=[q.draft() for q in page.items],
+                           counts=services.counts(found))
+
+
+@bp.route("/banks/<int:bank_id>/import", methods=["POST"])
+@login_required
+def upload(bank_id: int) -> str | Response:
+    found = services.get_bank(actor(), bank_id)
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return _bank_page(found, form)
+    received = form.file.data
+    try:
+        data = received.read(MAX_BYTES + 1)  # one byte more than allowed tells it is too big
+    finally:
+        received.close()  # a big upload is a temporary file
+    filename = received.filename or ""
+    chosen = form.format.data
+    kind = services.guess_format(filename, data) if chosen == "auto" else chosen
+    pending, reading = services.stash(actor(), found, filename, kind, data)
+    db.session.commit()
+    return render_template("exam/preview.html", bank=found, pending=pending, reading=reading,
+                           format_label=services.FORMATS[kind], filename=filename,
+                           drafts=[draft for _, draft in reading.questions[:PREVIEW]],
+                           shown=PREVIEW, problems_shown=PROBLEMS_SHOWN)
+
+
+@bp.route("/imports/<int:import_id>/confirm", methods=["POST"])
+@login_required
+def confirm(import_id: int) -> Response:
+    try:
+        done = services.confirm_import(actor(), import_id)
+    except services.ImportRefused as refused:
+        db.session.rollback()
+        flash(_("导入失败，未导入任何题目：%(why)s", why=str(refused)), "error")
+        return redirect(request.referrer or url_for("exam.banks"))
+    db.session.commit()
+    flash(_("已导入 %(n)d 道题。", n=done.imported or 0), "success")
+    return redirect(url_for("exam.bank", bank_id=done.bank_id))
+
+
+@bp.route("/banks/<int:bank_id>/export.xlsx")
+@login_required
+def export_excel(bank_id: int) -> Response:
+    found = services.get_bank(actor(), bank_id)
+    return send_file(io.BytesIO(services.export_excel(found)), mimetype=XLSX,
+                     as_attachment=True, download_name=f"{found.name}.xlsx")
+
+
+@bp.route("/banks/<int:bank_id>/export.gift")
+@login_required
+def export_gift(bank_id: int) -> Response:
+    found = services.get_bank(actor(), bank_id)
+    data = services.export_gift(found).encode("utf-8")
+    return send_file(io.BytesIO(data), mimetype="text/plain; charset=utf-8", as_attachment=True,
+                     download_name=f"{found.name}.gift.txt")
+
+
+@bp.route("/template.xlsx")
+@login_required
+def template() -> Response:
+    require_role(Role.exam_admin, Role.provider)
+    return send_file(io.BytesIO(services.template()), mimetype=XLSX, as_attachment=True,
+                     download_name="题库导入模板.xlsx")
