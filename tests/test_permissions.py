@@ -172,6 +172,11 @@ MATRIX = [
     Route("exam.export_gift", "GET", lambda w: f"/exam/banks/{w.bank.id}/export.gift",
           allow(BANK_MANAGERS)),
     Route("exam.template", "GET", lambda w: "/exam/template.xlsx", allow(BANK_KEEPERS)),
+    # A course's exam: its provider, the city admins and the exam admins.
+    Route("exam.settings", "GET", lambda w: f"/exam/courses/{w.draft.id}",
+          allow(COURSE_MANAGERS | {"exam_admin"})),
+    Route("exam.settings", "POST", lambda w: f"/exam/courses/{w.draft.id}",
+          allow(COURSE_MANAGERS | {"exam_admin"})),
     Route("api.create_course", "POST", lambda w: "/api/v1/courses", api(PROVIDERS, 400),
           otherwise=403),
     Route("api.course_videos", "GET", lambda w: f"/api/v1/courses/{w.draft.id}/videos",

@@ -30,6 +30,7 @@ from lms.courses.models import (
 )
 from lms.courses.probe import megabytes
 from lms.db import utcnow
+from lms.exam import services as exams
 from lms.extensions import db
 from lms.orgs.models import Organisation, OrgKind, TitleSeries
 from lms.pagination import Page, paginate
@@ -126,6 +127,11 @@ def publish(actor: User, course: Course) -> None:
         raise CourseError(_("只有待审核的课程可以发布。"))
     if any(v.state is not VideoState.ready for v in course.videos):
         raise CourseError(_("课程中有未处理完成的视频。"))
+    if course.category.is_public:
+        missing = exams.exam_problems(course)
+        if missing:
+            raise CourseError(_("公需科目课程须有有效的考试才能发布：%(why)s",
+                                why="；".join(missing)))
     course.status = CourseStatus.published
     course.published_at = utcnow()
     course.published_by_id = actor.id

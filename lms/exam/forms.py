@@ -5,9 +5,19 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from lms.courses.forms import CheckboxesField
+from lms.exam.models import ShowAfter
+from lms.exam.questions import QuestionType
 from lms.exam.services import FORMATS
 from lms.forms import choice_list
 
@@ -25,3 +35,39 @@ class ImportForm(FlaskForm):
                      validators=[FileRequired(_l("请选择文件。"))])
     format = SelectField(_l("文件格式"), default="auto",
                          choices=choice_list([("auto", _l("自动识别")), *FORMATS.items()]))
+
+
+def _count(label: str) -> IntegerField:
+    return IntegerField(label, default=0, validators=[
+        InputRequired(_l("请填写题数。")), NumberRange(0, 200, _l("题数应为 0–200。"))])
+
+
+def _points(label: str) -> DecimalField:
+    return DecimalField(label, default=2, places=1, validators=[
+        InputRequired(_l("请填写分值。")), NumberRange(0.5, 100, _l("分值应为 0.5–100。"))])
+
+
+class ExamForm(FlaskForm):
+    banks = CheckboxesField(_l("抽题题库"), coerce=int,
+                            validators=[DataRequired(_l("请至少选择一个题库。"))])
+    tags = StringField(_l("只抽带这些标签的题（可不填，多个用逗号分隔）"),
+                       validators=[Length(max=200)])
+    single_count = _count(_l("单选题数"))
+    single_points = _points(_l("单选每题分值"))
+    multiple_count = _count(_l("多选题数"))
+    multiple_points = _points(_l("多选每题分值"))
+    true_false_count = _count(_l("判断题数"))
+    true_false_points = _points(_l("判断每题分值"))
+    pass_mark = DecimalField(_l("及格分"), default=60, places=1, validators=[
+        InputRequired(_l("请填写及格分。")), NumberRange(1, 1000, _l("及格分应大于 0。"))])
+    minutes = IntegerField(_l("考试时长（分钟）"), default=60, validators=[
+        InputRequired(_l("请填写考试时长。")), NumberRange(5, 300, _l("时长应为 5–300 分钟。"))])
+    shuffle_questions = BooleanField(_l("打乱题目顺序"), default=True)
+    shuffle_options = BooleanField(_l("打乱选项顺序"), default=True)
+    show_after = SelectField(_l("交卷后显示"), default=ShowAfter.score.value, choices=choice_list(
+        [(s.value, s.label) for s in ShowAfter]))
+    partial_credit = BooleanField(_l("多选题少选得一半分（错选不得分）"))
+
+    def counts(self) -> dict[QuestionType, tuple[int, object]]:
+        return {kind: (getattr(self, f"{kind.value}_count").data,
+                       getattr(self, f"{kind.value}_points").data) for kind in QuestionType}

@@ -1,7 +1,9 @@
-"""Question banks and their questions, and question files waiting for their import."""
+"""Question banks and their questions, question files waiting for their import, and each
+course's exam settings."""
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -10,7 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.auth.models import Role, User
+from lms.courses.models import Course
 from lms.db import Base, UTCDateTime, str_enum, utcnow
+from lms.exam.papers import Rule, total
 from lms.exam.questions import Draft, QuestionType
 from lms.orgs.models import Organisation
 
@@ -98,3 +102,50 @@ class QuestionImport(Base):
     imported: Mapped[int | None]
 
     bank: Mapped[QuestionBank] = relationship()
+
+
+class ShowAfter(enum.StrEnum):
+    """What the learner sees of a submitted paper."""
+
+    score = "score"  # 仅显示成绩
+    wrong = "wrong"  # 成绩和答错的题（不含答案）
+    answers_after_pass = "answers_after_pass"  # 通过后显示全部答案与解析
+
+    @property
+    def label(self) -> str:
+        return {"score": "仅显示成绩", "wrong": "显示成绩和答错的题（不显示答案）",
+                "answers_after_pass": "通过后显示全部答案和解析"}[self.value]
+
+
+class CourseExam(Base):
+    """A course's exam: how its papers are drawn, the pass mark, the time limit."""
+
+    __tablename__ = "course_exams"
+
+    course_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: Question banks papers are drawn from, and tags that narrow them (none: every question).
+    banks: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
+    tags: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
+    #: [{"type": ..., "count": n, "points": "2"}] per question type.
+    counts: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
+    pass_mark: Mapped[Decimal] = mapped_column(sa.Numeric(5, 1), default=Decimal(60))
+    minutes: Mapped[int] = mapped_column(default=60)
+    shuffle_questions: Mapped[bool] = mapped_column(default=True)
+    shuffle_options: Mapped[bool] = mapped_column(default=True)
+    show_after: Mapped[ShowAfter] = mapped_column(str_enum(ShowAfter, "exam_show_after"),
+                                                  default=ShowAfter.score)
+    partial_credit: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    course: Mapped[Course] = relationship()
+
+    def rules(self) -> list[Rule]:
+        return [Rule(QuestionType(row["type"]), int(row["count"]), Decimal(row["points"]),
+                     tuple(self.banks), tuple(self.tags))
+                for row in self.counts if int(row["count"]) > 0]
+
+    @property
+    def total(self) -> Decimal:
+        return total(self.rules())

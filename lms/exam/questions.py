@@ -92,3 +92,8 @@ def problems(draft: Draft) -> list[str]:
 def letters(answer: frozenset[int]) -> str:
     """An answer as the letters an admin writes: {0, 2} → "AC"."""
     return "".join(LETTERS[i] for i in sorted(answer))
+
+
+def plain(value: Decimal) -> str:
+    """A number of points as people write it: 60, 2.5 (not 60.0 or 6E+1)."""
+    return format(value.normalize(), "f")

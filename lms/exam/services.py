@@ -8,6 +8,8 @@ however often confirm is pressed.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import PurePath
 
 import sqlalchemy as sa
@@ -16,8 +18,11 @@ from flask import abort
 from lms import clock
 from lms.auth.guards import require
 from lms.auth.models import Role, User
+from lms.courses.models import Course
+from lms.exam import papers
 from lms.exam.formats import MAX_BYTES, Problem, Reading, aiken, excel, gift, text
-from lms.exam.models import Question, QuestionBank, QuestionImport
+from lms.exam.models import CourseExam, Question, QuestionBank, QuestionImport, ShowAfter
+from lms.exam.questions import QuestionType, plain
 from lms.extensions import db
 from lms.orgs.models import Organisation
 
@@ -164,3 +169,75 @@ def export_excel(bank: QuestionBank) -> bytes:
 
 def export_gift(bank: QuestionBank) -> str:
     return gift.write([q.draft() for q in db.session.scalars(questions(bank))])
+
+
+# --- a course's exam ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExamFields:
+    banks: list[int]
+    tags: list[str]
+    #: question type → (how many, points each)
+    counts: dict[QuestionType, tuple[int, Decimal]]
+    pass_mark: Decimal = Decimal(60)
+    minutes: int = 60
+    shuffle_questions: bool = True
+    shuffle_options: bool = True
+    show_after: ShowAfter = ShowAfter.score
+    partial_credit: bool = False
+
+
+def can_set_exam(user: User, course: Course) -> bool:
+    return user.has_role(Role.exam_admin) or course.can_manage(user)
+
+
+def usable_banks(user: User) -> list[QuestionBank]:
+    """Banks ``user`` may draw a course's papers from: the city's and their own."""
+    query = sa.select(QuestionBank).order_by(QuestionBank.name, QuestionBank.id)
+    if not user.has_role(Role.exam_admin):
+        providers = [a.org_id for a in user.roles if a.role is Role.provider]
+        query = query.where(sa.or_(QuestionBank.provider_id.is_(None),
+                                   QuestionBank.provider_id.in_(providers)))
+    return list(db.session.scalars(query))
+
+
+def exam_of(course: Course) -> CourseExam | None:
+    return db.session.get(CourseExam, course.id)
+
+
+def save_exam(actor: User, course: Course, fields: ExamFields) -> CourseExam:
+    require(can_set_exam(actor, course))
+    allowed = {bank.id for bank in usable_banks(actor)}
+    require(set(fields.banks) <= allowed)
+    exam = exam_of(course) or CourseExam(course=course)
+    exam.banks, exam.tags = sorted(set(fields.banks)), [t for t in fields.tags if t]
+    exam.counts = [{"type": kind.value, "count": count, "points": str(points)}
+                   for kind, (count, points) in fields.counts.items()]
+    exam.pass_mark, exam.minutes = fields.pass_mark, fields.minutes
+    exam.shuffle_questions, exam.shuffle_options = (fields.shuffle_questions,
+                                                    fields.shuffle_options)
+    exam.show_after, exam.partial_credit = fields.show_after, fields.partial_credit
+    db.session.add(exam)
+    db.session.flush()
+    return exam
+
+
+def candidates(bank_ids: list[int]) -> list[papers.Candidate]:
+    """Every question in use in these banks, as a paper may draw it."""
+    rows = db.session.scalars(
+        sa.select(Question).where(Question.bank_id.in_(bank_ids), Question.retired_at.is_(None))
+        .order_by(Question.id)
+    )
+    return [papers.Candidate(q.id, q.bank_id, q.draft()) for q in rows]
+
+
+def exam_problems(course: Course) -> list[str]:
+    """Why papers cannot be drawn for ``course`` as its exam is set; empty when they can."""
+    exam = exam_of(course)
+    if exam is None or not exam.rules():
+        return ["还没有设置考试（题库和各题型的题数）"]
+    found = papers.shortfalls(exam.rules(), candidates(exam.banks))
+    if exam.pass_mark > exam.total:
+        found.append(f"及格分 {plain(exam.pass_mark)} 高于总分 {plain(exam.total)}")
+    return found

@@ -1,21 +1,25 @@
 """Question banks for exam admins and providers: list, create, import (preview, then all or
-nothing), export, the Excel template."""
+nothing), export, the Excel template; a course's exam settings."""
 
 from __future__ import annotations
 
 import io
+import re
+from decimal import Decimal
 
 from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from lms.auth.guards import actor, require_role
+from lms.auth.guards import actor, require, require_role
 from lms.auth.models import Role
+from lms.courses.models import Course
 from lms.exam import bp, services
 from lms.exam.formats import MAX_BYTES
-from lms.exam.forms import BankForm, ImportForm
-from lms.exam.models import QuestionBank
+from lms.exam.forms import BankForm, ExamForm, ImportForm
+from lms.exam.models import CourseExam, QuestionBank, ShowAfter
+from lms.exam.questions import plain
 from lms.extensions import db
 from lms.forms import choice_list
 from lms.orgs.models import Organisation
@@ -120,3 +124,41 @@ def template() -> Response:
     require_role(Role.exam_admin, Role.provider)
     return send_file(io.BytesIO(services.template()), mimetype=XLSX, as_attachment=True,
                      download_name="题库导入模板.xlsx")
+
+
+@bp.route("/courses/<int:course_id>", methods=["GET", "POST"])
+@login_required
+def settings(course_id: int) -> str | Response:
+    user = actor()
+    course = db.get_or_404(Course, course_id)
+    require(services.can_set_exam(user, course))
+    exam = services.exam_of(course)
+    form = ExamForm()
+    form.banks.choices = choice_list([(b.id, b.name) for b in services.usable_banks(user)])
+    if request.method == "GET" and exam is not None:
+        _fill(form, exam)
+    if form.validate_on_submit():
+        services.save_exam(user, course, services.ExamFields(
+            banks=form.banks.data, tags=re.split(r"[,，、\s]+", form.tags.data.strip()),
+            counts={k: (n, Decimal(str(p))) for k, (n, p) in form.counts().items()},
+            pass_mark=form.pass_mark.data, minutes=form.minutes.data,
+            shuffle_questions=form.shuffle_questions.data,
+            shuffle_options=form.shuffle_options.data,
+            show_after=ShowAfter(form.show_after.data), partial_credit=form.partial_credit.data,
+        ))
+        db.session.commit()
+        flash(_("考试设置已保存。"), "success")
+        return redirect(url_for("exam.settings", course_id=course.id))
+    return render_template("exam/settings.html", course=course, form=form, exam=exam,
+                           problems=services.exam_problems(course) if exam else [], plain=plain)
+
+
+def _fill(form: ExamForm, exam: CourseExam) -> None:
+    form.banks.data, form.tags.data = list(exam.banks), "，".join(exam.tags)
+    for row in exam.counts:
+        getattr(form, f"{row['type']}_count").data = int(row["count"])
+        getattr(form, f"{row['type']}_points").data = Decimal(row["points"])
+    form.pass_mark.data, form.minutes.data = exam.pass_mark, exam.minutes
+    form.shuffle_questions.data, form.shuffle_options.data = (exam.shuffle_questions,
+                                                              exam.shuffle_options)
+    form.show_after.data, form.partial_credit.data = exam.show_after.value, exam.partial_credit

@@ -73,7 +73,8 @@ def test_upload_publish_and_stream(live_server, desktop, phone, screenshot_dir, 
     # Played to its end, the video is verified and the course credited.
     phone.wait_for_function("() => document.querySelector('video').ended", timeout=30_000)
     phone.get_by_text("学时已计入学习档案").wait_for(timeout=10_000)
-    assert phone.locator(".player-verified").get_attribute("value") == "100"
+    # The interval with the skip in it is not credited; the rest is, past the 95 % that counts.
+    assert int(phone.locator(".player-verified").get_attribute("value")) >= 95
     phone.screenshot(path=screenshot_dir / "player-complete-phone.png", full_page=True)
     phone.goto(f"{base}/record/")
     phone.get_by_role("link", name="手机拍摄的护理示范").wait_for()
