@@ -149,3 +149,37 @@ class CourseExam(Base):
     @property
     def total(self) -> Decimal:
         return total(self.rules())
+
+
+class ExamAttempt(Base):
+    """One sitting of a course's exam: its paper drawn and frozen at the start, the answers
+    saved as the learner goes, the grade once submitted (by the learner, or by the clock)."""
+
+    __tablename__ = "exam_attempts"
+    __table_args__ = (sa.UniqueConstraint("user_id", "course_id", "cycle", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("courses.id", ondelete="CASCADE"), index=True
+    )
+    #: Study cycles: 1, then one more each time the learner re-studies the course.
+    cycle: Mapped[int] = mapped_column(default=1)
+    #: 1 or 2 within the cycle.
+    number: Mapped[int]
+    #: The frozen paper, with its answers: never sent to a browser as it is.
+    paper: Mapped[list[Any]] = mapped_column(sa.JSON)
+    #: Question key → chosen option ids.
+    answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Submitted by the clock when the time ran out.
+    timed_out: Mapped[bool] = mapped_column(default=False)
+    score: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 1))
+    total: Mapped[Decimal] = mapped_column(sa.Numeric(6, 1))
+    pass_mark: Mapped[Decimal] = mapped_column(sa.Numeric(6, 1))
+    partial_credit: Mapped[bool] = mapped_column(default=False)
+    passed: Mapped[bool | None]
+
+    course: Mapped[Course] = relationship()

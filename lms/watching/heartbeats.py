@@ -300,12 +300,15 @@ def _progress_values(state: Tracked, now: datetime) -> dict[str, Any]:
 
 
 def _credit_if_course_complete(state: Tracked, completed_at: datetime) -> bool:
-    """Credit the course when this video was the last of it to complete."""
+    """Credit a professional course when this video was the last of it to complete (a public
+    course is credited when its exam is passed: lms.exam.attempts)."""
     course = db.session.scalar(
         sa.select(Course).join(Video, Video.course_id == Course.id)
         .where(Video.id == state.video_id)
     )
     assert course is not None
+    if course.category.is_public:
+        return False
     ready = [v.id for v in course.videos if v.state is VideoState.ready]
     completed = db.session.scalar(
         sa.select(sa.func.count()).where(

@@ -83,15 +83,24 @@ def test_pausing_rewinding_losing_the_network_and_resuming_loses_nothing(
 
 def test_the_learners_year_shows_the_hours_earned_by_watching(client, clock, people, orgs,
                                                                learner):
-    course = published_course(people, orgs, 2700, title="新时代工匠精神",
-                              category=Category.public_elective)
+    course = published_course(people, orgs, 2700, title="护理安全管理")
     player = Player(client, clock, course.ready_videos[0])
     player.press_play()
     player.play(2700)
     page = client.get("/record/").get_data(as_text=True)
-    assert "新时代工匠精神" in page
-    assert "1.0 / 10" in page  # public elective: one 学时 of ten
+    assert "护理安全管理" in page
+    assert "1.0 / 60" in page  # professional: one 学时 of sixty
     assert "1.0 / 90" in page
+
+
+def test_a_public_course_is_not_credited_by_watching_alone(client, clock, people, orgs, learner):
+    course = published_course(people, orgs, 600, title="新时代工匠精神",
+                              category=Category.public_elective)
+    player = Player(client, clock, course.ready_videos[0])
+    player.press_play()
+    answer = player.play(600)
+    assert answer["complete"] and not answer["course_credited"]  # its exam credits it
+    assert records(learner) == []
 
 
 # --- cheaters -------------------------------------------------------------------------------

@@ -1,0 +1,181 @@
+"""A learner's attempts at a course's exam (DESIGN §5).
+
+The exam opens when every video of the course is complete. Starting an attempt draws its
+paper and freezes it in the attempt; answers are saved one question at a time, so a closed tab
+loses nothing; the time limit is the server's, and an attempt whose time has run out is
+submitted with what was saved the next time anyone looks at it. Two failed attempts close the
+exam until the learner re-studies the course. A pass credits the course's hours, once: the
+attempt's row is locked while it is submitted, and the learning record is unique per learner
+and course.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import abort
+
+from lms import clock
+from lms.auth.guards import require
+from lms.auth.models import Role, User
+from lms.courses.models import Course, CourseStatus, VideoState
+from lms.exam import papers, services
+from lms.exam.grading import grade
+from lms.exam.models import ExamAttempt
+from lms.exam.questions import QuestionType
+from lms.extensions import db
+from lms.records import services as records
+from lms.watching.models import VideoProgress
+
+ATTEMPTS_PER_CYCLE = 2
+
+
+class ExamClosed(Exception):
+    """The learner cannot start an attempt now; str() says why, in their words."""
+
+
+class AttemptClosed(Exception):
+    """The attempt was submitted (by the learner, or by the clock)."""
+
+
+class BadAnswer(ValueError):
+    """An answer to a question not on the paper, or with options that are not the question's."""
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a learner stands with a course's exam in the current study cycle."""
+
+    cycle: int
+    attempts: list[ExamAttempt]
+    videos_complete: bool
+
+    @property
+    def open(self) -> ExamAttempt | None:
+        return next((a for a in self.attempts if a.submitted_at is None), None)
+
+    @property
+    def passed(self) -> bool:
+        return any(a.passed for a in self.attempts)
+
+    @property
+    def locked(self) -> bool:
+        """Both attempts failed: the course must be studied again."""
+        failed = [a for a in self.attempts if a.passed is False]
+        return not self.passed and len(failed) >= ATTEMPTS_PER_CYCLE
+
+
+def standing(user: User, course: Course) -> Standing:
+    attempts = list(db.session.scalars(
+        sa.select(ExamAttempt)
+        .where(ExamAttempt.user_id == user.id, ExamAttempt.course_id == course.id)
+        .order_by(ExamAttempt.cycle, ExamAttempt.number)
+    ))
+    for attempt in attempts:
+        _close_if_expired(attempt)
+    cycle = max((a.cycle for a in attempts), default=1)
+    return Standing(cycle, [a for a in attempts if a.cycle == cycle],
+                    videos_complete(user, course))
+
+
+def videos_complete(user: User, course: Course) -> bool:
+    ready = [v.id for v in course.videos if v.state is VideoState.ready]
+    done = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            VideoProgress.user_id == user.id, VideoProgress.video_id.in_(ready),
+            VideoProgress.completed_at.is_not(None),
+        )
+    )
+    return bool(ready) and done == len(ready)
+
+
+def start(actor: User, course: Course) -> ExamAttempt:
+    """The learner's open attempt, or a new one with a freshly drawn paper."""
+    require(actor.has_role(Role.learner) and course.status is CourseStatus.published
+            and course.category.is_public)
+    exam = services.exam_of(course)
+    if exam is None:
+        raise ExamClosed("本课程还没有考试")
+    now = standing(actor, course)
+    if now.passed:
+        raise ExamClosed("你已通过本课程的考试")
+    if now.open is not None:
+        return now.open
+    if now.locked:
+        raise ExamClosed("两次考试均未通过，请申请重新学习本课程，学完后可再考两次")
+    if not now.videos_complete:
+        raise ExamClosed("请先看完本课程的全部视频，再参加考试")
+    paper = papers.draw(exam.rules(), services.candidates(exam.banks), random.SystemRandom(),
+                        shuffle_questions=exam.shuffle_questions,
+                        shuffle_options=exam.shuffle_options)
+    started = clock.now()
+    attempt = ExamAttempt(
+        user_id=actor.id, course_id=course.id, cycle=now.cycle, number=len(now.attempts) + 1,
+        paper=papers.to_json(paper), answers={}, started_at=started,
+        deadline=started + timedelta(minutes=exam.minutes), total=exam.total,
+        pass_mark=exam.pass_mark, partial_credit=exam.partial_credit,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+    except sa.exc.IntegrityError:  # a double click: the other request started it
+        opened = standing(actor, course).open
+        if opened is None:
+            raise
+        return opened
+    return attempt
+
+
+def get(actor: User, attempt_id: int, *, lock: bool = False) -> ExamAttempt:
+    """The learner's own attempt, submitted by the clock if its time has run out."""
+    query = sa.select(ExamAttempt).where(ExamAttempt.id == attempt_id)
+    attempt = db.session.scalar(query.with_for_update() if lock else query)
+    if attempt is None:
+        abort(404)
+    require(attempt.user_id == actor.id)
+    _close_if_expired(attempt)
+    return attempt
+
+
+def save_answer(actor: User, attempt_id: int, key: str, option_ids: Collection[str]) -> None:
+    attempt = get(actor, attempt_id, lock=True)
+    if attempt.submitted_at is not None:
+        raise AttemptClosed("考试时间已到，已按保存的答案交卷" if attempt.timed_out
+                            else "已经交卷，不能再修改答案")
+    question = next((q for q in attempt.paper if q["key"] == key), None)
+    if question is None:
+        raise BadAnswer("这道题不在你的试卷上")
+    chosen = set(option_ids)
+    if not chosen <= {o["id"] for o in question["options"]}:
+        raise BadAnswer("所选的选项不属于这道题")
+    if QuestionType(question["type"]) is not QuestionType.multiple and len(chosen) > 1:
+        raise BadAnswer("这道题只能选一个答案")
+    attempt.answers = {**attempt.answers, key: sorted(chosen)}
+
+
+def submit(actor: User, attempt_id: int) -> ExamAttempt:
+    """Grade the attempt with its saved answers, once; a pass credits the course."""
+    attempt = get(actor, attempt_id, lock=True)
+    if attempt.submitted_at is None:
+        _grade(attempt, clock.now(), timed_out=False)
+    return attempt
+
+
+def _close_if_expired(attempt: ExamAttempt) -> None:
+    if attempt.submitted_at is None and clock.now() > attempt.deadline:
+        _grade(attempt, attempt.deadline, timed_out=True)
+
+
+def _grade(attempt: ExamAttempt, at: datetime, *, timed_out: bool) -> None:
+    paper = papers.from_json(attempt.paper)
+    result = grade([q.item() for q in paper], attempt.answers, attempt.pass_mark,
+                   partial_credit=attempt.partial_credit)
+    attempt.score, attempt.passed = result.score, result.passed
+    attempt.submitted_at, attempt.timed_out = at, timed_out
+    db.session.flush()
+    if result.passed:
+        records.credit_course(attempt.user_id, attempt.course, at)

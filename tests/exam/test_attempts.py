@@ -1,0 +1,141 @@
+"""Attempts (DESIGN §5): the exam opens when every video is complete; the paper is drawn and
+frozen at the start; answers are saved as the learner goes; the server's clock ends the
+attempt; two failures close the exam; a pass credits the course's hours once."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from lms.courses.models import Category, CourseStatus, Video, VideoState
+from lms.db import utcnow
+from lms.exam import attempts, services
+from lms.exam.attempts import AttemptClosed, BadAnswer, ExamClosed
+from lms.exam.models import Question
+from lms.exam.questions import Draft, QuestionType, true_false
+from lms.extensions import db
+from lms.records.models import LearningRecord
+from lms.watching.models import VideoProgress
+from tests.watching.conftest import FakeClock
+
+
+@pytest.fixture
+def clock(app, monkeypatch):
+    fake = FakeClock()
+    monkeypatch.setitem(app.extensions, "clock", fake)
+    return fake
+
+
+@pytest.fixture
+def exam_course(course, people):
+    """A published public course of one 45-minute video, with an exam of 10 single-choice
+    questions (6 points) and 10 true/false (4 points) drawn from a bank of 15 + 15."""
+    course.category = Category.public_compulsory
+    course.status = CourseStatus.published
+    course.videos.append(Video(title="第1讲", original_filename="1.mp4", size=1, received=1,
+                               state=VideoState.ready, duration_seconds=2700, rendition="r/1"))
+    bank = services.create_bank(people.exam_admin, "公需科目题库")
+    db.session.add_all(
+        [Question.from_draft(bank, Draft(QuestionType.single, f"单选{n}", ("甲", "乙", "丙"),
+                                         frozenset({n % 3}))) for n in range(15)]
+        + [Question.from_draft(bank, true_false(f"判断{n}", n % 2 == 0)) for n in range(15)])
+    db.session.flush()
+    services.save_exam(people.exam_admin, course, services.ExamFields(
+        [bank.id], [], {QuestionType.single: (10, Decimal(6)),
+                        QuestionType.true_false: (10, Decimal(4))}, minutes=30))
+    db.session.commit()
+    return course
+
+
+@pytest.fixture
+def watched(exam_course, people):
+    """The learner has completed every video."""
+    for video in exam_course.videos:
+        db.session.add(VideoProgress(user_id=people.learner.id, video_id=video.id,
+                                     coverage=[[0, 2700]], covered=2700.0, position=2700.0,
+                                     completed_at=utcnow()))
+    db.session.commit()
+    return exam_course
+
+
+def answer(attempt, learner, right) -> None:
+    """Answer the questions of the types in ``right`` correctly and the others wrongly."""
+    for question in attempt.paper:
+        ids = [o["id"] for o in question["options"]]
+        wrong = [i for i in ids if i not in question["correct"]][:1]
+        attempts.save_answer(learner, attempt.id, question["key"],
+                             question["correct"] if question["type"] in right else wrong)
+
+
+def credits(learner) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(LearningRecord)
+                             .where(LearningRecord.user_id == learner.id))
+
+
+def test_the_exam_opens_only_when_every_video_is_complete(people, exam_course, clock):
+    with pytest.raises(ExamClosed, match="请先看完本课程的全部视频"):
+        attempts.start(people.learner, exam_course)
+
+
+def test_a_started_attempt_is_frozen_and_resumed_not_drawn_again(people, watched, clock):
+    first = attempts.start(people.learner, watched)
+    assert len(first.paper) == 20 and first.number == 1
+    assert first.deadline - first.started_at == timedelta(minutes=30)
+    assert attempts.start(people.learner, watched).id == first.id  # reopened, same paper
+
+
+def test_a_pass_credits_the_hours_once_however_often_submitted(people, watched, clock):
+    attempt = attempts.start(people.learner, watched)
+    answer(attempt, people.learner, right={"single"})  # 10 × 6: exactly the pass mark
+    for _ in range(3):  # a double click, a retry
+        done = attempts.submit(people.learner, attempt.id)
+    assert done.passed and done.score == 60
+    assert credits(people.learner) == 1
+    with pytest.raises(ExamClosed, match="你已通过"):
+        attempts.start(people.learner, watched)
+
+
+def test_two_failures_close_the_exam_with_the_reason(people, watched, clock):
+    for number in (1, 2):
+        attempt = attempts.start(people.learner, watched)
+        assert attempt.number == number
+        answer(attempt, people.learner, right={"true_false"})  # 10 × 4 = 40
+        assert attempts.submit(people.learner, attempt.id).passed is False
+    with pytest.raises(ExamClosed, match="两次考试均未通过，请申请重新学习"):
+        attempts.start(people.learner, watched)
+    assert credits(people.learner) == 0
+    assert attempts.standing(people.learner, watched).locked
+
+
+def test_the_servers_clock_ends_the_attempt_with_what_was_saved(people, watched, clock):
+    attempt = attempts.start(people.learner, watched)
+    answer(attempt, people.learner, right={"single", "true_false"})
+    clock.advance(31 * 60)
+    with pytest.raises(AttemptClosed, match="考试时间已到"):
+        attempts.save_answer(people.learner, attempt.id, attempt.paper[0]["key"], [])
+    late = attempts.submit(people.learner, attempt.id)  # a late submit changes nothing
+    assert late.timed_out and late.submitted_at == attempt.deadline
+    assert late.score == 100 and late.passed and credits(people.learner) == 1
+
+
+def test_answers_outside_the_paper_are_refused(people, watched, clock, orgs):
+    attempt = attempts.start(people.learner, watched)
+    single = next(q for q in attempt.paper if q["type"] == "single")
+    with pytest.raises(BadAnswer, match="不在你的试卷上"):
+        attempts.save_answer(people.learner, attempt.id, "someone-elses-key", [])
+    with pytest.raises(BadAnswer, match="不属于这道题"):
+        attempts.save_answer(people.learner, attempt.id, single["key"], ["0123456789ab"])
+    with pytest.raises(BadAnswer, match="只能选一个"):
+        attempts.save_answer(people.learner, attempt.id, single["key"],
+                             [o["id"] for o in single["options"][:2]])
+
+
+def test_someone_elses_attempt_is_refused(people, watched, clock):
+    from werkzeug.exceptions import Forbidden
+
+    attempt = attempts.start(people.learner, watched)
+    with pytest.raises(Forbidden):
+        attempts.submit(people.provider, attempt.id)
+    with pytest.raises(Forbidden):
+        attempts.save_answer(people.provider, attempt.id, attempt.paper[0]["key"], [])
