@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from lms.courses import storage, streaming
 from lms.courses.models import Category, Course, CourseStatus, Video, VideoState
-from lms.exam.models import QuestionBank, QuestionImport
+from lms.db import utcnow
+from lms.exam.models import ExamAttempt, QuestionBank, QuestionImport
 from lms.extensions import db
 
 ROLES = (
@@ -172,6 +175,15 @@ MATRIX = [
     Route("exam.export_gift", "GET", lambda w: f"/exam/banks/{w.bank.id}/export.gift",
           allow(BANK_MANAGERS)),
     Route("exam.template", "GET", lambda w: "/exam/template.xlsx", allow(BANK_KEEPERS)),
+    # Taking an exam: learners only, of a published public course; an attempt is its owner's.
+    Route("exam.course_exam", "GET", lambda w: f"/exam/course/{w.public.id}", allow({"learner"})),
+    Route("exam.start", "POST", lambda w: f"/exam/course/{w.public.id}/start",
+          allow({"learner"}, 302)),
+    Route("exam.attempt", "GET", lambda w: f"/exam/attempts/{w.attempt.id}", allow({"learner"})),
+    Route("exam.save", "POST", lambda w: f"/exam/attempts/{w.attempt.id}/answers",
+          allow({"learner"}, 302)),
+    Route("exam.submit", "POST", lambda w: f"/exam/attempts/{w.attempt.id}/submit",
+          allow({"learner"}, 302)),
     # A course's exam: its provider, the city admins and the exam admins.
     Route("exam.settings", "GET", lambda w: f"/exam/courses/{w.draft.id}",
           allow(COURSE_MANAGERS | {"exam_admin"})),
@@ -201,6 +213,8 @@ class World:
     master_link: str = ""
     bank: Any = None
     pending_import: Any = None
+    public: Any = None
+    attempt: Any = None
 
 
 @pytest.fixture
@@ -227,9 +241,16 @@ def world(orgs, people, course) -> World:
     # Confirmed by its uploader only (the provider); its file is read again, so it is real.
     pending = QuestionImport(bank=bank, user_id=people.provider.id, filename="a.gift",
                              format="gift", data="题 {=甲 ~乙}".encode())
-    db.session.add_all([bank, pending])
+    public = Course(title="公需课", category=Category.public_compulsory, provider=orgs.provider,
+                    status=CourseStatus.published)
+    now = utcnow()
+    attempt = ExamAttempt(user_id=people.learner.id, course=public, number=1, paper=[],
+                          answers={}, started_at=now, deadline=now + timedelta(hours=1),
+                          total=Decimal(0), pass_mark=Decimal(1))  # fails: no credit
+    db.session.add_all([bank, pending, public, attempt])
     db.session.flush()
-    return World(orgs, people, course, draft_video, published, ready, link, bank, pending)
+    return World(orgs, people, course, draft_video, published, ready, link, bank, pending,
+                 public, attempt)
 
 
 def test_every_route_and_method_is_in_the_matrix(app):

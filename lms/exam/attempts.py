@@ -93,10 +93,15 @@ def videos_complete(user: User, course: Course) -> bool:
     return bool(ready) and done == len(ready)
 
 
-def start(actor: User, course: Course) -> ExamAttempt:
-    """The learner's open attempt, or a new one with a freshly drawn paper."""
+def require_taker(actor: User, course: Course) -> None:
+    """Only a learner takes an exam, of a published public course."""
     require(actor.has_role(Role.learner) and course.status is CourseStatus.published
             and course.category.is_public)
+
+
+def start(actor: User, course: Course) -> ExamAttempt:
+    """The learner's open attempt, or a new one with a freshly drawn paper."""
+    require_taker(actor, course)
     exam = services.exam_of(course)
     if exam is None:
         raise ExamClosed("本课程还没有考试")

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from lms.auth.guards import actor, require, require_role
 from lms.auth.models import Role
 from lms.courses.models import Course
-from lms.exam import bp, services
+from lms.exam import bp, learner_views, services  # noqa: F401  (learner_views: its routes)
 from lms.exam.formats import MAX_BYTES
 from lms.exam.forms import BankForm, ExamForm, ImportForm
 from lms.exam.models import CourseExam, QuestionBank, ShowAfter
@@ -162,3 +162,4 @@ def _fill(form: ExamForm, exam: CourseExam) -> None:
     form.shuffle_questions.data, form.shuffle_options.data = (exam.shuffle_questions,
                                                               exam.shuffle_options)
     form.show_after.data, form.partial_credit.data = exam.show_after.value, exam.partial_credit
+

@@ -139,3 +139,26 @@ def test_someone_elses_attempt_is_refused(people, watched, clock):
         attempts.submit(people.provider, attempt.id)
     with pytest.raises(Forbidden):
         attempts.save_answer(people.provider, attempt.id, attempt.paper[0]["key"], [])
+
+
+def test_a_learner_takes_the_exam_in_the_browser_and_finds_the_hours(client, people, login_as,
+                                                                     watched, clock):
+    login_as(people.learner)
+    assert "开始第 1 次考试" in client.get(f"/exam/course/{watched.id}").get_data(as_text=True)
+    started = client.submit(f"/exam/course/{watched.id}/start")
+    attempt = attempts.standing(people.learner, watched).open
+    assert started.location.endswith(f"/exam/attempts/{attempt.id}")
+    page = client.get(f"/exam/attempts/{attempt.id}").get_data(as_text=True)
+    assert "correct" not in page and "explanation" not in page  # nothing tells the answer
+    token = {"X-CSRFToken": client.csrf_token(f"/exam/attempts/{attempt.id}")}
+    for question in attempt.paper:  # as the page saves each answer when it is chosen
+        saved = client.post(f"/exam/attempts/{attempt.id}/answers", headers=token,
+                            json={"key": question["key"], "options": question["correct"]})
+        assert saved.get_json() == {"saved": True}
+    foreign = client.post(f"/exam/attempts/{attempt.id}/answers", headers=token,
+                          json={"key": attempt.paper[0]["key"], "options": ["ffffffffffff"]})
+    assert foreign.status_code == 409 and "不属于这道题" in foreign.get_json()["error"]
+    result = client.submit(f"/exam/attempts/{attempt.id}/answers", {"submit": "1"},
+                           follow_redirects=True).get_data(as_text=True)
+    assert "100 分" in result and "通过" in result
+    assert "1.0 / 20" in client.get("/record/").get_data(as_text=True)  # public compulsory

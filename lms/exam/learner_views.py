@@ -1,0 +1,104 @@
+"""The learner's side of an exam: where they stand, taking a paper (answers saved as they go),
+the result (DESIGN §5)."""
+
+from __future__ import annotations
+
+from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from lms.auth.guards import actor
+from lms.courses.models import Course
+from lms.exam import attempts, bp, papers, services
+from lms.exam.models import ExamAttempt, ShowAfter
+from lms.exam.questions import plain
+from lms.extensions import db
+from lms.forms import ActionForm
+
+
+@bp.route("/course/<int:course_id>")
+@login_required
+def course_exam(course_id: int) -> str:
+    course = db.get_or_404(Course, course_id)
+    attempts.require_taker(actor(), course)
+    return render_template("exam/course_exam.html", course=course,
+                           exam=services.exam_of(course),
+                           standing=attempts.standing(actor(), course), action=ActionForm(),
+                           plain=plain)
+
+
+@bp.route("/course/<int:course_id>/start", methods=["POST"])
+@login_required
+def start(course_id: int) -> Response:
+    course = db.get_or_404(Course, course_id)
+    try:
+        attempt = attempts.start(actor(), course)
+    except attempts.ExamClosed as closed:
+        db.session.rollback()
+        flash(str(closed), "error")
+        return redirect(url_for("exam.course_exam", course_id=course.id))
+    db.session.commit()
+    return redirect(url_for("exam.attempt", attempt_id=attempt.id))
+
+
+@bp.route("/attempts/<int:attempt_id>")
+@login_required
+def attempt(attempt_id: int) -> str:
+    found = attempts.get(actor(), attempt_id)
+    db.session.commit()  # an expired attempt has just been submitted by the clock
+    if found.submitted_at is None:
+        return render_template("exam/paper.html", attempt=found,
+                               paper=papers.public(papers.from_json(found.paper)),
+                               action=ActionForm())
+    return _result(found)
+
+
+@bp.route("/attempts/<int:attempt_id>/answers", methods=["POST"])
+@login_required
+def save(attempt_id: int) -> Response | tuple[Response, int]:
+    """One answer as JSON (the page saves each as it is chosen), or the whole form."""
+    attempts.get(actor(), attempt_id)  # the learner's own, or 403 before anything is read
+    body = request.get_json(silent=True)
+    given = ([(body.get("key", ""), body.get("options", []))] if isinstance(body, dict)
+             else [(key[2:], request.form.getlist(key)) for key in request.form
+                   if key.startswith("q-")])
+    try:
+        for key, chosen in given:
+            if not isinstance(chosen, list) or not all(isinstance(c, str) for c in chosen):
+                raise attempts.BadAnswer(_("答案格式不正确"))
+            attempts.save_answer(actor(), attempt_id, str(key), chosen)
+    except (attempts.AttemptClosed, attempts.BadAnswer) as refused:
+        db.session.rollback()
+        if body is not None:
+            return jsonify(error=str(refused)), 409
+        flash(str(refused), "error")
+        return redirect(url_for("exam.attempt", attempt_id=attempt_id))
+    db.session.commit()
+    if body is not None:
+        return jsonify(saved=True)
+    if request.form.get("submit"):
+        return submit(attempt_id)
+    flash(_("答案已保存。"), "success")
+    return redirect(url_for("exam.attempt", attempt_id=attempt_id))
+
+
+@bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
+@login_required
+def submit(attempt_id: int) -> Response:
+    attempts.submit(actor(), attempt_id)
+    db.session.commit()
+    return redirect(url_for("exam.attempt", attempt_id=attempt_id))
+
+
+def _result(found: ExamAttempt) -> str:
+    paper = papers.from_json(found.paper)
+    exam = services.exam_of(found.course)
+    show = exam.show_after if exam else ShowAfter.score
+    wrong = [q for q in paper if set(found.answers.get(q.key, [])) != q.correct]
+    return render_template(
+        "exam/result.html", attempt=found, plain=plain,
+        wrong=wrong if show is not ShowAfter.score else [],
+        answers=paper if show is ShowAfter.answers_after_pass and found.passed else [],
+        standing=attempts.standing(actor(), found.course),
+    )
