@@ -179,6 +179,8 @@ MATRIX = [
     Route("exam.course_exam", "GET", lambda w: f"/exam/course/{w.public.id}", allow({"learner"})),
     Route("exam.start", "POST", lambda w: f"/exam/course/{w.public.id}/start",
           allow({"learner"}, 302)),
+    Route("exam.restudy", "POST", lambda w: f"/exam/course/{w.public.id}/restudy",
+          allow({"learner"}, 302)),
     Route("exam.attempt", "GET", lambda w: f"/exam/attempts/{w.attempt.id}", allow({"learner"})),
     Route("exam.save", "POST", lambda w: f"/exam/attempts/{w.attempt.id}/answers",
           allow({"learner"}, 302)),

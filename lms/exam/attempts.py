@@ -25,7 +25,7 @@ from lms.auth.models import Role, User
 from lms.courses.models import Course, CourseStatus, VideoState
 from lms.exam import papers, services
 from lms.exam.grading import grade
-from lms.exam.models import ExamAttempt
+from lms.exam.models import ExamAttempt, StudyCycle
 from lms.exam.questions import QuestionType
 from lms.extensions import db
 from lms.records import services as records
@@ -51,8 +51,11 @@ class Standing:
     """Where a learner stands with a course's exam in the current study cycle."""
 
     cycle: int
+    #: This cycle's attempts.
     attempts: list[ExamAttempt]
     videos_complete: bool
+    #: Every cycle's, for the history.
+    history: list[ExamAttempt]
 
     @property
     def open(self) -> ExamAttempt | None:
@@ -77,9 +80,12 @@ def standing(user: User, course: Course) -> Standing:
     ))
     for attempt in attempts:
         _close_if_expired(attempt)
-    cycle = max((a.cycle for a in attempts), default=1)
+    cycle = db.session.scalar(
+        sa.select(sa.func.max(StudyCycle.cycle))
+        .where(StudyCycle.user_id == user.id, StudyCycle.course_id == course.id)
+    ) or 1
     return Standing(cycle, [a for a in attempts if a.cycle == cycle],
-                    videos_complete(user, course))
+                    videos_complete(user, course), attempts)
 
 
 def videos_complete(user: User, course: Course) -> bool:
@@ -184,3 +190,35 @@ def _grade(attempt: ExamAttempt, at: datetime, *, timed_out: bool) -> None:
     db.session.flush()
     if result.passed:
         records.credit_course(attempt.user_id, attempt.course, at)
+
+
+def restudy(actor: User, course: Course) -> StudyCycle:
+    """申请重新学习: after two failures, archive the watching progress of the course's videos
+    (kept in the new cycle's row), start watching over, and open two fresh attempts once the
+    videos are complete again."""
+    require_taker(actor, course)
+    now = standing(actor, course)
+    if not now.locked:
+        raise ExamClosed("只有两次考试均未通过后才能申请重新学习")
+    videos = [v.id for v in course.videos]
+    rows = list(db.session.scalars(
+        sa.select(VideoProgress).where(VideoProgress.user_id == actor.id,
+                                       VideoProgress.video_id.in_(videos)).with_for_update()
+    ))
+    cycle = StudyCycle(
+        user_id=actor.id, course_id=course.id, cycle=now.cycle + 1, applied_at=clock.now(),
+        archived_progress=[{
+            "video_id": p.video_id, "coverage": p.coverage, "covered": p.covered,
+            "completed_at": p.completed_at.isoformat() if p.completed_at else None,
+        } for p in rows],
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(cycle)
+    except sa.exc.IntegrityError:  # a double click: the other request did it
+        raise ExamClosed("已申请重新学习") from None
+    for progress in rows:
+        progress.coverage, progress.covered = [], 0.0
+        progress.position, progress.completed_at = 0.0, None
+    db.session.flush()
+    return cycle

@@ -42,6 +42,21 @@ def start(course_id: int) -> Response:
     return redirect(url_for("exam.attempt", attempt_id=attempt.id))
 
 
+@bp.route("/course/<int:course_id>/restudy", methods=["POST"])
+@login_required
+def restudy(course_id: int) -> Response:
+    course = db.get_or_404(Course, course_id)
+    try:
+        attempts.restudy(actor(), course)
+    except attempts.ExamClosed as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+    else:
+        db.session.commit()
+        flash(_("已申请重新学习：请从头观看本课程的全部视频，学完后可再考两次。"), "success")
+    return redirect(url_for("exam.course_exam", course_id=course.id))
+
+
 @bp.route("/attempts/<int:attempt_id>")
 @login_required
 def attempt(attempt_id: int) -> str:

@@ -183,3 +183,19 @@ class ExamAttempt(Base):
     passed: Mapped[bool | None]
 
     course: Mapped[Course] = relationship()
+
+
+class StudyCycle(Base):
+    """A round of studying a course again after two failed attempts (申请重新学习). The
+    first round has no row; each application adds the next."""
+
+    __tablename__ = "study_cycles"
+    __table_args__ = (sa.UniqueConstraint("user_id", "course_id", "cycle"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id", ondelete="CASCADE"))
+    cycle: Mapped[int]
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The watching progress of the round before, per video, as it was: kept, not deleted.
+    archived_progress: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)

@@ -12,7 +12,7 @@ from lms.courses.models import Category, CourseStatus, Video, VideoState
 from lms.db import utcnow
 from lms.exam import attempts, services
 from lms.exam.attempts import AttemptClosed, BadAnswer, ExamClosed
-from lms.exam.models import Question
+from lms.exam.models import Question, StudyCycle
 from lms.exam.questions import Draft, QuestionType, true_false
 from lms.extensions import db
 from lms.records.models import LearningRecord
@@ -162,3 +162,32 @@ def test_a_learner_takes_the_exam_in_the_browser_and_finds_the_hours(client, peo
                            follow_redirects=True).get_data(as_text=True)
     assert "100 分" in result and "通过" in result
     assert "1.0 / 20" in client.get("/record/").get_data(as_text=True)  # public compulsory
+
+
+def test_re_studying_archives_the_progress_and_opens_two_fresh_attempts(client, people,
+                                                                       login_as, watched, clock):
+    for _ in range(2):
+        attempt = attempts.start(people.learner, watched)
+        answer(attempt, people.learner, right={"true_false"})
+        attempts.submit(people.learner, attempt.id)
+    db.session.commit()
+    login_as(people.learner)
+    page = client.submit(f"/exam/course/{watched.id}/restudy", follow_redirects=True)
+    assert "已申请重新学习" in page.get_data(as_text=True)
+    now = attempts.standing(people.learner, watched)
+    assert (now.cycle, now.attempts, len(now.history), now.videos_complete) == (2, [], 2, False)
+    [cycle] = db.session.scalars(sa.select(StudyCycle))
+    assert cycle.archived_progress[0]["covered"] == 2700.0  # kept, not deleted
+    with pytest.raises(ExamClosed, match="请先看完"):
+        attempts.start(people.learner, watched)
+    progress = db.session.get(VideoProgress, (people.learner.id, watched.videos[0].id))
+    progress.covered, progress.completed_at = 2700.0, utcnow()  # watched again
+    fresh = attempts.start(people.learner, watched)
+    assert (fresh.cycle, fresh.number) == (2, 1)
+    answer(fresh, people.learner, right={"single"})
+    assert attempts.submit(people.learner, fresh.id).passed and credits(people.learner) == 1
+
+
+def test_re_studying_is_only_for_a_closed_exam(people, watched, clock):
+    with pytest.raises(ExamClosed, match="两次考试均未通过后"):
+        attempts.restudy(people.learner, watched)
