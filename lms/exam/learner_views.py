@@ -22,10 +22,11 @@ from lms.forms import ActionForm
 def course_exam(course_id: int) -> str:
     course = db.get_or_404(Course, course_id)
     attempts.require_taker(actor(), course)
+    standing = attempts.standing(actor(), course)
+    db.session.commit()  # an attempt whose time ran out has just been submitted by the clock
     return render_template("exam/course_exam.html", course=course,
-                           exam=services.exam_of(course),
-                           standing=attempts.standing(actor(), course), action=ActionForm(),
-                           plain=plain)
+                           exam=services.exam_of(course), standing=standing,
+                           action=ActionForm(), plain=plain)
 
 
 @bp.route("/course/<int:course_id>/start", methods=["POST"])

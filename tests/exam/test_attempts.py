@@ -191,3 +191,15 @@ def test_re_studying_archives_the_progress_and_opens_two_fresh_attempts(client, 
 def test_re_studying_is_only_for_a_closed_exam(people, watched, clock):
     with pytest.raises(ExamClosed, match="两次考试均未通过后"):
         attempts.restudy(people.learner, watched)
+
+
+def test_an_attempt_left_open_is_graded_and_credited_when_the_learner_next_looks(
+    client, people, login_as, watched, clock
+):
+    attempt = attempts.start(people.learner, watched)
+    answer(attempt, people.learner, right={"single"})
+    db.session.commit()
+    clock.advance(3600)  # the tab was closed; the time ran out long ago
+    login_as(people.learner)
+    page = client.get(f"/exam/course/{watched.id}").get_data(as_text=True)
+    assert "已通过" in page and credits(people.learner) == 1
