@@ -22,13 +22,14 @@ from flask import abort
 from lms import clock
 from lms.auth.guards import require
 from lms.auth.models import Role, User
-from lms.courses.models import Course, CourseStatus, VideoState
+from lms.courses.models import Course, CourseStatus
 from lms.exam import papers, services
 from lms.exam.grading import grade
 from lms.exam.models import ExamAttempt, StudyCycle
 from lms.exam.questions import QuestionType
 from lms.extensions import db
 from lms.records import services as records
+from lms.watching import services as watching
 from lms.watching.models import VideoProgress
 
 ATTEMPTS_PER_CYCLE = 2
@@ -85,18 +86,7 @@ def standing(user: User, course: Course) -> Standing:
         .where(StudyCycle.user_id == user.id, StudyCycle.course_id == course.id)
     ) or 1
     return Standing(cycle, [a for a in attempts if a.cycle == cycle],
-                    videos_complete(user, course), attempts)
-
-
-def videos_complete(user: User, course: Course) -> bool:
-    ready = [v.id for v in course.videos if v.state is VideoState.ready]
-    done = db.session.scalar(
-        sa.select(sa.func.count()).where(
-            VideoProgress.user_id == user.id, VideoProgress.video_id.in_(ready),
-            VideoProgress.completed_at.is_not(None),
-        )
-    )
-    return bool(ready) and done == len(ready)
+                    watching.course_complete(user.id, course), attempts)
 
 
 def require_taker(actor: User, course: Course) -> None:

@@ -40,22 +40,25 @@ class ImportRefused(ValueError):
 # --- banks -----------------------------------------------------------------------------------
 
 
+def provider_ids(user: User) -> list[int]:
+    """The providers ``user`` works for."""
+    return [a.org_id for a in user.roles if a.role is Role.provider and a.org_id is not None]
+
+
 def banks_for(user: User) -> list[QuestionBank]:
     """The banks ``user`` keeps: all of them for an exam admin, a provider's own for a provider."""
     query = sa.select(QuestionBank).order_by(QuestionBank.name, QuestionBank.id)
     if not user.has_role(Role.exam_admin):
-        providers = [a.org_id for a in user.roles if a.role is Role.provider]
-        query = query.where(QuestionBank.provider_id.in_(providers))
+        query = query.where(QuestionBank.provider_id.in_(provider_ids(user)))
     return list(db.session.scalars(query))
 
 
 def create_bank(actor: User, name: str, description: str = "",
                 provider: Organisation | None = None) -> QuestionBank:
     """A new bank, the city's (``provider`` None) or a provider's."""
-    require(actor.has_role(Role.exam_admin) if provider is None
-            else actor.has_role(Role.exam_admin) or actor.has_role(Role.provider, provider))
     bank = QuestionBank(name=name.strip(), description=description.strip(), provider=provider,
                         created_by_id=actor.id)
+    require(bank.can_manage(actor))
     db.session.add(bank)
     db.session.flush()
     return bank
@@ -196,9 +199,8 @@ def usable_banks(user: User) -> list[QuestionBank]:
     """Banks ``user`` may draw a course's papers from: the city's and their own."""
     query = sa.select(QuestionBank).order_by(QuestionBank.name, QuestionBank.id)
     if not user.has_role(Role.exam_admin):
-        providers = [a.org_id for a in user.roles if a.role is Role.provider]
         query = query.where(sa.or_(QuestionBank.provider_id.is_(None),
-                                   QuestionBank.provider_id.in_(providers)))
+                                   QuestionBank.provider_id.in_(provider_ids(user))))
     return list(db.session.scalars(query))
 
 

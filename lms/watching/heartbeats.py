@@ -28,12 +28,11 @@ from sqlalchemy.orm import Session
 
 from lms import clock
 from lms.auth import sessions
-from lms.courses.models import Course, Video, VideoState
+from lms.courses.models import Course, Video
 from lms.extensions import db
 from lms.records import services as records
 from lms.watching import services, store
 from lms.watching.coverage import Verdict, furthest, merge, step, total
-from lms.watching.models import VideoProgress
 
 log = logging.getLogger(__name__)
 
@@ -309,15 +308,8 @@ def _credit_if_course_complete(state: Tracked, completed_at: datetime) -> bool:
     assert course is not None
     if course.category.is_public:
         return False
-    ready = [v.id for v in course.videos if v.state is VideoState.ready]
-    completed = db.session.scalar(
-        sa.select(sa.func.count()).where(
-            VideoProgress.user_id == state.user_id,
-            VideoProgress.video_id.in_(ready),
-            VideoProgress.completed_at.is_not(None),
-        )
-    )
-    return completed == len(ready) and records.credit_course(state.user_id, course, completed_at)
+    return (services.course_complete(state.user_id, course)
+            and records.credit_course(state.user_id, course, completed_at))
 
 
 def _answer(state: Tracked, judged: Judged) -> Answer:

@@ -126,6 +126,18 @@ def presence_question() -> tuple[str, str]:
     return f"{a} + {b} = ?", str(a + b)
 
 
+def course_complete(user_id: int, course: Course) -> bool:
+    """Whether the learner has completed every ready video of ``course``."""
+    ready = [v.id for v in course.videos if v.state is VideoState.ready]
+    done = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            VideoProgress.user_id == user_id, VideoProgress.video_id.in_(ready),
+            VideoProgress.completed_at.is_not(None),
+        )
+    )
+    return bool(ready) and done == len(ready)
+
+
 def is_complete(covered: float, duration: float) -> bool:
     return covered * 100 >= duration * current_app.config["VIDEO_COMPLETE_PERCENT"]
 

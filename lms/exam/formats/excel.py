@@ -13,6 +13,7 @@ import io
 import logging
 import re
 import zipfile
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -136,9 +137,8 @@ def _row(reading: Reading, number: int, values: dict[str, str]) -> None:
         if answer not in _TRUE | _FALSE:
             reading.refuse(number, f"判断题的正确答案“{answer}”无效，应为 对 或 错")
             return
-        draft = true_false(stem, answer in _TRUE, explanation)
-        reading.add(number, Draft(draft.type, stem, draft.options, draft.answer, explanation,
-                                  difficulty, points))
+        reading.add(number, replace(true_false(stem, answer in _TRUE, explanation),
+                                    difficulty=difficulty, points=points))
         return
     options = [values.get(name, "") for name in OPTION_HEADERS]
     while options and not options[-1]:

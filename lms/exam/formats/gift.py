@@ -19,6 +19,7 @@ feedback, kept as the explanation; "\\" escapes ~ = # { } :.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from lms.exam.formats import MAX_QUESTIONS, Reading
 from lms.exam.questions import Draft, QuestionType, true_false
@@ -105,9 +106,8 @@ def _question(reading: Reading, start: int, block: str, category: str) -> None:
     elif "->" in body:
         reading.refuse(start, "不支持匹配题（matching）")
     elif re.fullmatch(r"(T|TRUE|F|FALSE)(#.*)?", body, re.DOTALL):
-        draft = true_false(stem, body.split("#")[0] in ("T", "TRUE"), explanation)
-        reading.add(start, Draft(draft.type, draft.stem, draft.options, draft.answer,
-                                 draft.explanation, tags=tags))
+        correct = body.split("#")[0] in ("T", "TRUE")
+        reading.add(start, replace(true_false(stem, correct, explanation), tags=tags))
     else:
         _choice(reading, start, stem, body, explanation, tags)
 
