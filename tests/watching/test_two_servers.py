@@ -3,16 +3,12 @@ moment: one active playback, every heartbeat counted once, the course credited o
 
 from __future__ import annotations
 
-import http.client
-import json
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import flask_migrate
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from lms.auth import tokens
 from lms.auth.models import Role
@@ -20,35 +16,12 @@ from lms.extensions import db
 from lms.orgs.models import OrgKind
 from lms.records import services as records
 from lms.records.models import LearningRecord
-from lms.watching import heartbeats
 from lms.watching.models import Playback, VideoProgress
 from tests.conftest import make_app
 from tests.databases import fresh_database
 from tests.factories import make_org, make_user
+from tests.servers import Server, at_once
 from tests.watching.conftest import FakeClock, published_course
-
-
-class Server:
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.http = make_server("127.0.0.1", 0, app, threaded=True)
-        self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
-        self.thread.start()
-
-    def post(self, path: str, token: str, body: dict | None = None) -> tuple[int, dict]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.http.server_port, timeout=30)
-        connection.request("POST", path, body=json.dumps(body or {}), headers={
-            "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-        response = connection.getresponse()
-        answer = json.loads(response.read() or b"{}")
-        connection.close()
-        return response.status, answer
-
-    def stop(self) -> None:
-        self.http.shutdown()
-        heartbeats.stop_batcher(self.app)
-        with self.app.app_context():
-            db.engine.dispose()
 
 
 @pytest.fixture
@@ -79,23 +52,6 @@ def world(tmp_path) -> Iterator[Any]:
         finally:
             for server in servers:
                 server.stop()
-
-
-def at_once(*calls: Any) -> list[Any]:
-    """Run the calls in threads released together; return their results in order."""
-    gate = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Any) -> None:
-        gate.wait()
-        results[index] = call()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def read(world: Any, query: Any) -> Any:

@@ -1,0 +1,60 @@
+"""Real app servers on local ports, and requests released at the same moment: for tests of
+what two servers on one database do when the same thing reaches both at once."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+from typing import Any
+
+from werkzeug.serving import make_server
+
+from lms.extensions import db
+from lms.watching import heartbeats
+
+
+class Server:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.http = make_server("127.0.0.1", 0, app, threaded=True)
+        self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
+        self.thread.start()
+
+    def send(self, method: str, path: str, body: bytes,
+             headers: dict[str, str]) -> tuple[int, bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.http.server_port, timeout=30)
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        answer = response.read()
+        connection.close()
+        return response.status, answer
+
+    def post(self, path: str, token: str, body: dict | None = None) -> tuple[int, dict]:
+        """A JSON API call with a bearer token."""
+        status, answer = self.send("POST", path, json.dumps(body or {}).encode(), {
+            "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        return status, json.loads(answer or b"{}")
+
+    def stop(self) -> None:
+        self.http.shutdown()
+        heartbeats.stop_batcher(self.app)
+        with self.app.app_context():
+            db.engine.dispose()
+
+
+def at_once(*calls: Any) -> list[Any]:
+    """Run the calls in threads released together; return their results in order."""
+    gate = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int, call: Any) -> None:
+        gate.wait()
+        results[index] = call()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
