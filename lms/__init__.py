@@ -73,6 +73,7 @@ def _register_api(app: Flask) -> None:
     from lms import api
     from lms.api import views  # noqa: F401  (tokens, openapi.json, authentication)
     from lms.courses import api as courses_api  # noqa: F401
+    from lms.exam import api as exam_api  # noqa: F401
     from lms.watching import api as watching_api  # noqa: F401
 
     csrf.exempt(api.bp)  # checked by the API itself: see lms.api.views
@@ -83,6 +84,7 @@ def _register_commands(app: Flask) -> None:
     from lms.auth.cli import user_cli
     from lms.courses.cli import media_cli, topic_cli, worker_command
     from lms.demo import demo_command
+    from lms.exam.cli import exam_cli
     from lms.orgs.cli import org_cli
     from lms.watching.cli import watch_cli
 
@@ -93,3 +95,4 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(topic_cli)
     app.cli.add_command(media_cli)
     app.cli.add_command(watch_cli)
+    app.cli.add_command(exam_cli)

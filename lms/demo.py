@@ -1,5 +1,6 @@
-"""Demo content for a newcomer to click through: organisations, one account per role, and
-published courses with short real videos.
+"""Demo content for a newcomer to click through: organisations, one account per role,
+published courses with short real videos, and a question bank with an exam for every public
+course.
 
 Idempotent: running it again adds only what is missing.
 """
@@ -7,6 +8,7 @@ Idempotent: running it again adds only what is missing.
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -22,6 +24,9 @@ from lms.courses.models import Category, Course, CourseStatus, Topic, Video, Vid
 from lms.courses.services import topic_year
 from lms.courses.tasks import process_video
 from lms.db import utcnow
+from lms.exam import services as exams
+from lms.exam.models import Question, QuestionBank, ShowAfter
+from lms.exam.questions import Draft, QuestionType, true_false
 from lms.extensions import db
 from lms.orgs.models import Organisation, OrgKind, TitleSeries
 from lms.staff.services import add_role
@@ -137,6 +142,74 @@ COURSES = (
 )
 
 
+BANK = "公需科目示例题库"
+#: (stem, options, indexes of the correct ones, explanation)
+CHOICES = (
+    ("专业技术人员每年参加继续教育的时间累计应不少于多少学时？",
+     ("60", "72", "90", "120"), {2}, "每人每年累计不少于 90 学时。"),
+    ("公需科目学时一般不少于总学时的多少？", ("十分之一", "三分之一", "二分之一", "三分之二"),
+     {1}, "公需科目一般不少于总学时的三分之一。"),
+    ("在线学习中，1 学时对应多长的有效学习时间？", ("30 分钟", "45 分钟", "50 分钟", "60 分钟"),
+     {1}, "按 45 分钟折算 1 学时。"),
+    ("下列哪项属于个人敏感信息？", ("公开发表的论文", "身份证号码", "单位名称", "职称系列"),
+     {1}, ""),
+    ("收到自称“客服”索要验证码的短信，正确做法是？",
+     ("立即回复验证码", "拨打短信中的电话核实", "不提供，并通过官方渠道核实", "转发给同事"),
+     {2}, "验证码不向任何人提供。"),
+    ("工伤事故发生后，用人单位申请工伤认定的时限一般为？",
+     ("15 日内", "30 日内", "60 日内", "1 年内"), {1}, "自事故伤害发生之日起 30 日内。"),
+    ("职业道德的核心是？", ("爱岗敬业", "追求利益", "服从领导", "墨守成规"), {0}, ""),
+    ("设置密码时，下列哪一个最安全？", ("123456", "生日", "姓名拼音", "字母数字符号混合的长密码"),
+     {3}, ""),
+)
+MULTIPLE = (
+    ("专业技术人员继续教育的内容包括？", ("公需科目", "专业科目", "娱乐活动"), {0, 1}, ""),
+    ("防范网络诈骗，应当做到？",
+     ("不点陌生链接", "不透露验证码", "把密码告诉熟人", "安装正规安全软件"), {0, 1, 3}, ""),
+    ("职业道德的基本要求包括？", ("诚实守信", "办事公道", "服务群众", "弄虚作假"), {0, 1, 2}, ""),
+    ("预防工伤应当？", ("按规程操作", "佩戴防护用品", "带病疲劳作业", "参加安全培训"),
+     {0, 1, 3}, ""),
+)
+TRUE_OR_FALSE = (
+    ("继续教育学时可以由他人代为观看视频获得。", False),
+    ("公需科目的学时在考试合格后才予以确认。", True),
+    ("在公共场所连接免密 Wi-Fi 办理网银是安全的。", False),
+    ("职业道德只约束领导干部，与专业技术人员无关。", False),
+    ("发生工伤后应及时救治并报告单位。", True),
+    ("专业技术人员继续教育实行登记管理制度。", True),
+    ("同一门课程的学时每年可以重复计算。", False),
+    ("个人信息泄露后应及时修改密码并向有关部门报告。", True),
+)
+
+
+def seed_exams() -> None:
+    """A city question bank and an exam on every public course that has none."""
+    admin = db.session.scalar(
+        sa.select(User).join(User.roles).where(RoleAssignment.role == Role.exam_admin)
+    )
+    if admin is None:
+        return
+    bank = db.session.scalar(sa.select(QuestionBank).where(QuestionBank.name == BANK))
+    if bank is None:
+        bank = exams.create_bank(admin, BANK, "演示用：公需科目通用题目。")
+        drafts = [Draft(QuestionType.single, stem, options, frozenset(right), why)
+                  for stem, options, right, why in CHOICES]
+        drafts += [Draft(QuestionType.multiple, stem, options, frozenset(right), why)
+                   for stem, options, right, why in MULTIPLE]
+        drafts += [true_false(stem, right) for stem, right in TRUE_OR_FALSE]
+        db.session.add_all(Question.from_draft(bank, draft) for draft in drafts)
+        db.session.flush()
+    public = db.session.scalars(sa.select(Course).where(Course.category.in_(
+        [c for c in Category if c.is_public])))
+    for course in public:
+        if exams.exam_of(course) is None:
+            exams.save_exam(admin, course, exams.ExamFields(
+                [bank.id], [], {QuestionType.single: (5, Decimal(8)),
+                                QuestionType.multiple: (2, Decimal(10)),
+                                QuestionType.true_false: (5, Decimal(8))},
+                minutes=20, show_after=ShowAfter.answers_after_pass))
+
+
 def seed_courses() -> int:
     """Published demo courses with real, short videos made by ffmpeg now and transcoded like
     any upload. Returns how many courses were added. Commits as it goes (jobs do)."""
@@ -174,6 +247,7 @@ def seed_courses() -> int:
         for video in list(course.videos):
             process_video(video.id)
         db.session.refresh(course)
+        seed_exams()  # a public course is published with its exam
         if all(video.state is VideoState.ready for video in course.videos):
             course.status = CourseStatus.published
             course.published_at = utcnow()

@@ -52,6 +52,7 @@ def register_template_helpers(app: Flask) -> None:
         locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
         return {
             "navigation": navigation(),
+            "Role": Role,
             "languages": current_app.config["LANGUAGES"],
             "current_language": locale,
             "html_lang": "zh-CN" if locale.startswith("zh") else locale,

@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from lms.auth.models import Role, User
 from lms.courses.models import Category, Course, CourseStatus, VideoState
 from lms.demo import DEMO_PASSWORD
+from lms.exam.models import QuestionBank
+from lms.exam.services import exam_problems
 from lms.extensions import db
 from lms.orgs.models import Organisation
 from tests.factories import id_number
@@ -32,6 +34,10 @@ def test_demo_is_idempotent_and_its_accounts_log_in(app, client):
     ).all()
     assert {c.category for c in published} == set(Category)
     assert all(c.videos and all(v.state is VideoState.ready for v in c.videos) for c in published)
+    # Every public course has an exam papers can be drawn for, from one demo bank.
+    public = [c for c in published if c.category.is_public]
+    assert public and all(not exam_problems(c) for c in public)
+    assert count(QuestionBank) == 1
 
     admin_id = re.search(r"city_admin\s+(\S{18})", second.output).group(1)
     response = client.submit("/login", {"id_number": admin_id, "password": DEMO_PASSWORD})

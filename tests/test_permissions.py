@@ -16,7 +16,8 @@ import pytest
 from lms.courses import storage, streaming
 from lms.courses.models import Category, Course, CourseStatus, Video, VideoState
 from lms.db import utcnow
-from lms.exam.models import ExamAttempt, QuestionBank, QuestionImport
+from lms.exam.models import ExamAttempt, Question, QuestionBank, QuestionImport
+from lms.exam.questions import true_false
 from lms.extensions import db
 
 ROLES = (
@@ -175,6 +176,18 @@ MATRIX = [
     Route("exam.export_gift", "GET", lambda w: f"/exam/banks/{w.bank.id}/export.gift",
           allow(BANK_MANAGERS)),
     Route("exam.template", "GET", lambda w: "/exam/template.xlsx", allow(BANK_KEEPERS)),
+    Route("exam.new_question", "GET", lambda w: f"/exam/banks/{w.bank.id}/questions/new",
+          allow(BANK_MANAGERS)),
+    Route("exam.new_question", "POST", lambda w: f"/exam/banks/{w.bank.id}/questions/new",
+          allow(BANK_MANAGERS)),  # an empty form: shown again, saying what is missing
+    Route("exam.edit_question", "GET", lambda w: f"/exam/questions/{w.question.id}",
+          allow(BANK_MANAGERS)),
+    Route("exam.edit_question", "POST", lambda w: f"/exam/questions/{w.question.id}",
+          allow(BANK_MANAGERS)),
+    Route("exam.retire_question", "POST", lambda w: f"/exam/questions/{w.question.id}/retire",
+          allow(BANK_MANAGERS, 302)),
+    Route("exam.restore_question", "POST",
+          lambda w: f"/exam/questions/{w.question.id}/restore", allow(BANK_MANAGERS, 302)),
     # Taking an exam: learners only, of a published public course; an attempt is its owner's.
     Route("exam.course_exam", "GET", lambda w: f"/exam/course/{w.public.id}", allow({"learner"})),
     Route("exam.start", "POST", lambda w: f"/exam/course/{w.public.id}/start",
@@ -191,6 +204,24 @@ MATRIX = [
           allow(COURSE_MANAGERS | {"exam_admin"})),
     Route("exam.settings", "POST", lambda w: f"/exam/courses/{w.draft.id}",
           allow(COURSE_MANAGERS | {"exam_admin"})),
+    Route("exam.course_statistics", "GET", lambda w: f"/exam/courses/{w.draft.id}/statistics",
+          allow(COURSE_MANAGERS | {"exam_admin"})),
+    Route("exam.results_excel", "GET", lambda w: f"/exam/courses/{w.draft.id}/results.xlsx",
+          allow(COURSE_MANAGERS | {"exam_admin"})),
+    # The exam over the API: learners only; an attempt is its owner's. The public course has no
+    # exam (start: 409) and was never failed (restudy: 409); an empty body is no answer (400).
+    Route("api.exam_standing", "GET", lambda w: f"/api/v1/courses/{w.public.id}/exam",
+          api({"learner"})),
+    Route("api.start_attempt", "POST", lambda w: f"/api/v1/courses/{w.public.id}/exam/attempts",
+          api({"learner"}, 409)),
+    Route("api.restudy", "POST", lambda w: f"/api/v1/courses/{w.public.id}/exam/restudy",
+          api({"learner"}, 409)),
+    Route("api.get_attempt", "GET", lambda w: f"/api/v1/attempts/{w.attempt.id}",
+          api({"learner"})),
+    Route("api.save_answer", "POST", lambda w: f"/api/v1/attempts/{w.attempt.id}/answers",
+          api({"learner"}, 400)),
+    Route("api.submit_attempt", "POST", lambda w: f"/api/v1/attempts/{w.attempt.id}/submit",
+          api({"learner"})),
     Route("api.create_course", "POST", lambda w: "/api/v1/courses", api(PROVIDERS, 400),
           otherwise=403),
     Route("api.course_videos", "GET", lambda w: f"/api/v1/courses/{w.draft.id}/videos",
@@ -217,6 +248,7 @@ class World:
     pending_import: Any = None
     public: Any = None
     attempt: Any = None
+    question: Any = None
 
 
 @pytest.fixture
@@ -249,10 +281,11 @@ def world(orgs, people, course) -> World:
     attempt = ExamAttempt(user_id=people.learner.id, course=public, number=1, paper=[],
                           answers={}, started_at=now, deadline=now + timedelta(hours=1),
                           total=Decimal(0), pass_mark=Decimal(1))  # fails: no credit
-    db.session.add_all([bank, pending, public, attempt])
+    question = Question.from_draft(bank, true_false("护士可以开具处方。", False))
+    db.session.add_all([bank, pending, public, attempt, question])
     db.session.flush()
     return World(orgs, people, course, draft_video, published, ready, link, bank, pending,
-                 public, attempt)
+                 public, attempt, question)
 
 
 def test_every_route_and_method_is_in_the_matrix(app):

@@ -26,6 +26,8 @@ class Operation:
     parameters: list[dict[str, Any]] = field(default_factory=list)
     auth: bool = True
     raw_body: str | None = None
+    #: Further error statuses the operation answers, with what each means.
+    errors: dict[int, str] = field(default_factory=dict)
 
 
 OPERATIONS: list[Operation] = []
@@ -43,13 +45,14 @@ def operation(
     parameters: list[dict[str, Any]] | None = None,
     auth: bool = True,
     raw_body: str | None = None,
+    errors: dict[int, str] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``path`` (Flask syntax) on the API blueprint and describe it."""
 
     def register(view: Callable[..., Any]) -> Callable[..., Any]:
         OPERATIONS.append(
             Operation(method, path, summary, tag, body, response, many, parameters or [],
-                      auth, raw_body)
+                      auth, raw_body, errors or {})
         )
         bp.add_url_rule(path, view_func=view, methods=[method])
         return view
@@ -128,6 +131,8 @@ def openapi_document() -> dict[str, Any]:
             entry["responses"]["403"] = {"description": "not allowed", **error}
         else:
             entry["security"] = []
+        for status, description in sorted(op.errors.items()):
+            entry["responses"][str(status)] = {"description": description, **error}
         paths.setdefault(path, {})[op.method.lower()] = entry
     from lms.api.schemas import Error
 

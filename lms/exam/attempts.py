@@ -25,7 +25,7 @@ from lms.auth.models import Role, User
 from lms.courses.models import Course, CourseStatus
 from lms.exam import papers, services
 from lms.exam.grading import grade
-from lms.exam.models import ExamAttempt, StudyCycle
+from lms.exam.models import CourseExam, ExamAttempt, StudyCycle
 from lms.exam.questions import QuestionType
 from lms.extensions import db
 from lms.records import services as records
@@ -95,24 +95,39 @@ def require_taker(actor: User, course: Course) -> None:
             and course.category.is_public)
 
 
+def refusal(now: Standing, exam: CourseExam | None) -> str | None:
+    """Why the learner cannot start an attempt now, in their words; None when they can (an
+    open attempt is resumed)."""
+    if exam is None:
+        return "本课程还没有考试"
+    if now.passed:
+        return "你已通过本课程的考试"
+    if now.open is not None:
+        return None
+    if now.locked:
+        return "两次考试均未通过，请申请重新学习本课程，学完后可再考两次"
+    if not now.videos_complete:
+        return "请先看完本课程的全部视频，再参加考试"
+    return None
+
+
 def start(actor: User, course: Course) -> ExamAttempt:
     """The learner's open attempt, or a new one with a freshly drawn paper."""
     require_taker(actor, course)
     exam = services.exam_of(course)
-    if exam is None:
-        raise ExamClosed("本课程还没有考试")
     now = standing(actor, course)
-    if now.passed:
-        raise ExamClosed("你已通过本课程的考试")
+    why = refusal(now, exam)
+    if why is not None:
+        raise ExamClosed(why)
     if now.open is not None:
         return now.open
-    if now.locked:
-        raise ExamClosed("两次考试均未通过，请申请重新学习本课程，学完后可再考两次")
-    if not now.videos_complete:
-        raise ExamClosed("请先看完本课程的全部视频，再参加考试")
-    paper = papers.draw(exam.rules(), services.candidates(exam.banks), random.SystemRandom(),
-                        shuffle_questions=exam.shuffle_questions,
-                        shuffle_options=exam.shuffle_options)
+    assert exam is not None
+    try:
+        paper = papers.draw(exam.rules(), services.candidates(exam.banks), random.SystemRandom(),
+                            shuffle_questions=exam.shuffle_questions,
+                            shuffle_options=exam.shuffle_options)
+    except papers.NotEnough:  # questions retired since the exam was set
+        raise ExamClosed("本课程考试的题目暂时不足，无法组卷，请联系课程的培训机构") from None
     started = clock.now()
     attempt = ExamAttempt(
         user_id=actor.id, course_id=course.id, cycle=now.cycle, number=len(now.attempts) + 1,
@@ -132,9 +147,12 @@ def start(actor: User, course: Course) -> ExamAttempt:
 
 
 def get(actor: User, attempt_id: int, *, lock: bool = False) -> ExamAttempt:
-    """The learner's own attempt, submitted by the clock if its time has run out."""
+    """The learner's own attempt, submitted by the clock if its time has run out. Locked, it
+    is read afresh: what another request saved while this one waited for the lock counts."""
     query = sa.select(ExamAttempt).where(ExamAttempt.id == attempt_id)
-    attempt = db.session.scalar(query.with_for_update() if lock else query)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    attempt = db.session.scalar(query)
     if attempt is None:
         abort(404)
     require(attempt.user_id == actor.id)
@@ -193,7 +211,8 @@ def restudy(actor: User, course: Course) -> StudyCycle:
     videos = [v.id for v in course.videos]
     rows = list(db.session.scalars(
         sa.select(VideoProgress).where(VideoProgress.user_id == actor.id,
-                                       VideoProgress.video_id.in_(videos)).with_for_update()
+                                       VideoProgress.video_id.in_(videos))
+        .with_for_update().execution_options(populate_existing=True)
     ))
     cycle = StudyCycle(
         user_id=actor.id, course_id=course.id, cycle=now.cycle + 1, applied_at=clock.now(),

@@ -13,11 +13,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from lms.courses.forms import CheckboxesField
 from lms.exam.models import ShowAfter
-from lms.exam.questions import QuestionType
+from lms.exam.questions import LETTERS, TRUE_FALSE, Draft, QuestionType, split_tags
 from lms.exam.services import FORMATS
 from lms.forms import choice_list
 
@@ -71,3 +71,55 @@ class ExamForm(FlaskForm):
     def counts(self) -> dict[QuestionType, tuple[int, object]]:
         return {kind: (getattr(self, f"{kind.value}_count").data,
                        getattr(self, f"{kind.value}_points").data) for kind in QuestionType}
+
+
+class QuestionForm(FlaskForm):
+    """One question, as an admin writes it; what makes it well formed is checked by
+    ``questions.problems`` when it is saved, in the same words as an import."""
+
+    type = SelectField(_l("题型"), choices=choice_list([(t.value, t.label) for t in QuestionType]))
+    stem = TextAreaField(_l("题干"), validators=[DataRequired(_l("请输入题干。"))])
+    option_a = StringField(_l("选项A"))
+    option_b = StringField(_l("选项B"))
+    option_c = StringField(_l("选项C"))
+    option_d = StringField(_l("选项D"))
+    option_e = StringField(_l("选项E"))
+    option_f = StringField(_l("选项F"))
+    option_g = StringField(_l("选项G"))
+    option_h = StringField(_l("选项H"))
+    correct = CheckboxesField(_l("正确答案（判断题：A 为“正确”，B 为“错误”）"),
+                              choices=choice_list([(letter, letter) for letter in LETTERS]),
+                              validators=[DataRequired(_l("请勾选正确答案。"))])
+    explanation = TextAreaField(_l("解析"), validators=[Length(max=5000)])
+    difficulty = SelectField(_l("难度"), default="", choices=choice_list(
+        [("", _l("不填")), *((str(n), str(n)) for n in range(1, 6))]))
+    points = DecimalField(_l("建议分值"), places=1, validators=[
+        Optional(), NumberRange(0.5, 100, _l("分值应为 0.5–100。"))])
+    tags = StringField(_l("分类/标签（多个用逗号分隔）"), validators=[Length(max=200)])
+
+    def option_fields(self) -> list[StringField]:
+        return [getattr(self, f"option_{letter.lower()}") for letter in LETTERS]
+
+    def draft(self) -> Draft:
+        kind = QuestionType(self.type.data)
+        options = [(f.data or "").strip() for f in self.option_fields()]
+        while options and not options[-1]:
+            options.pop()  # the unused options at the end; an empty one between is a problem
+        return Draft(
+            kind, self.stem.data.strip(),
+            TRUE_FALSE if kind is QuestionType.true_false else tuple(options),
+            frozenset(LETTERS.index(letter) for letter in self.correct.data),
+            (self.explanation.data or "").strip(),
+            int(self.difficulty.data) if self.difficulty.data else None, self.points.data,
+            split_tags(self.tags.data or ""),
+        )
+
+    def fill(self, draft: Draft) -> None:
+        self.type.data, self.stem.data = draft.type.value, draft.stem
+        if draft.type is not QuestionType.true_false:
+            for f, text in zip(self.option_fields(), draft.options, strict=False):
+                f.data = text
+        self.correct.data = [LETTERS[i] for i in sorted(draft.answer)]
+        self.explanation.data = draft.explanation
+        self.difficulty.data = str(draft.difficulty) if draft.difficulty else ""
+        self.points.data, self.tags.data = draft.points, "，".join(draft.tags)

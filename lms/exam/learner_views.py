@@ -10,8 +10,8 @@ from werkzeug.wrappers import Response
 
 from lms.auth.guards import actor
 from lms.courses.models import Course
-from lms.exam import attempts, bp, papers, services
-from lms.exam.models import ExamAttempt, ShowAfter
+from lms.exam import attempts, bp, papers, results, services
+from lms.exam.models import ExamAttempt
 from lms.exam.questions import plain
 from lms.extensions import db
 from lms.forms import ActionForm
@@ -108,13 +108,9 @@ def submit(attempt_id: int) -> Response:
 
 
 def _result(found: ExamAttempt) -> str:
-    paper = papers.from_json(found.paper)
-    exam = services.exam_of(found.course)
-    show = exam.show_after if exam else ShowAfter.score
-    wrong = [q for q in paper if set(found.answers.get(q.key, [])) != q.correct]
+    shown = results.shown(found)
     return render_template(
-        "exam/result.html", attempt=found, plain=plain,
-        wrong=wrong if show is not ShowAfter.score else [],
-        answers=paper if show is ShowAfter.answers_after_pass and found.passed else [],
+        "exam/result.html", attempt=found, plain=plain, wrong=shown.wrong or [],
+        answers=shown.answers or [],
         standing=attempts.standing(actor(), found.course),
     )

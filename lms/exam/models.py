@@ -74,9 +74,14 @@ class Question(Base):
 
     @classmethod
     def from_draft(cls, bank: QuestionBank, draft: Draft) -> Question:
-        return cls(bank=bank, type=draft.type, stem=draft.stem, options=list(draft.options),
-                   answer=sorted(draft.answer), explanation=draft.explanation,
-                   difficulty=draft.difficulty, points=draft.points, tags=list(draft.tags))
+        question = cls(bank=bank)
+        question.amend(draft)
+        return question
+
+    def amend(self, draft: Draft) -> None:
+        self.type, self.stem, self.options = draft.type, draft.stem, list(draft.options)
+        self.answer, self.explanation = sorted(draft.answer), draft.explanation
+        self.difficulty, self.points, self.tags = draft.difficulty, draft.points, list(draft.tags)
 
     def draft(self) -> Draft:
         return Draft(self.type, self.stem, tuple(self.options), frozenset(self.answer),

@@ -7,6 +7,7 @@ A ``Draft`` is a question as read from a form or a file, before it is stored in 
 from __future__ import annotations
 
 import enum
+import re
 import string
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -87,6 +88,11 @@ def problems(draft: Draft) -> list[str]:
     if draft.points is not None and not Decimal(0) < draft.points <= Decimal(100):
         found.append("分值应大于 0、不超过 100")
     return found
+
+
+def split_tags(text: str) -> tuple[str, ...]:
+    """Tags as an admin types them: separated by commas (either width), 、 or spaces."""
+    return tuple(tag for tag in re.split(r"[,，、\s]+", text) if tag)
 
 
 def letters(answer: frozenset[int]) -> str:

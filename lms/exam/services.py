@@ -7,13 +7,14 @@ however often confirm is pressed.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import PurePath
 
 import sqlalchemy as sa
-from flask import abort
 
 from lms import clock
 from lms.auth.guards import require
@@ -22,11 +23,15 @@ from lms.courses.models import Course
 from lms.exam import papers
 from lms.exam.formats import MAX_BYTES, Problem, Reading, aiken, excel, gift, text
 from lms.exam.models import CourseExam, Question, QuestionBank, QuestionImport, ShowAfter
-from lms.exam.questions import QuestionType, plain
+from lms.exam.questions import Draft, QuestionType, plain, problems
 from lms.extensions import db
 from lms.orgs.models import Organisation
 
 FORMATS = {"excel": "Excel 模板（.xlsx）", "gift": "GIFT（Moodle）", "aiken": "Aiken（Moodle）"}
+
+
+class ImportExpired(ValueError):
+    """The previewed file was let go before it was confirmed."""
 
 
 class ImportRefused(ValueError):
@@ -70,10 +75,11 @@ def get_bank(actor: User, bank_id: int) -> QuestionBank:
     return bank
 
 
-def questions(bank: QuestionBank) -> sa.Select[tuple[Question]]:
-    """The bank's questions in use, oldest first."""
+def questions(bank: QuestionBank, *, retired: bool = False) -> sa.Select[tuple[Question]]:
+    """The bank's questions in use (or those retired), oldest first."""
     return (sa.select(Question)
-            .where(Question.bank_id == bank.id, Question.retired_at.is_(None))
+            .where(Question.bank_id == bank.id,
+                   Question.retired_at.is_not(None) if retired else Question.retired_at.is_(None))
             .order_by(Question.id))
 
 
@@ -85,6 +91,49 @@ def counts(bank: QuestionBank) -> dict[str, int]:
         .group_by(Question.type)
     )
     return {kind.value: n for kind, n in rows}
+
+
+# --- questions, one at a time ------------------------------------------------------------------
+
+
+class QuestionRefused(ValueError):
+    """The question as written is not well formed; str() says why, in the admin's words."""
+
+
+def get_question(actor: User, question_id: int) -> Question:
+    question = db.get_or_404(Question, question_id)
+    require(question.bank.can_manage(actor))
+    return question
+
+
+def save_question(actor: User, bank: QuestionBank, draft: Draft,
+                  question: Question | None = None) -> Question:
+    """Add ``draft`` to ``bank``, or make ``question`` say it instead. Papers already drawn
+    keep their own copy, so an edit changes only the papers drawn after it."""
+    require(bank.can_manage(actor) and (question is None or question.bank_id == bank.id))
+    found = problems(draft)
+    if found:
+        raise QuestionRefused("；".join(found))
+    if question is None:
+        question = Question.from_draft(bank, draft)
+        db.session.add(question)
+    else:
+        question.amend(draft)
+    db.session.flush()
+    return question
+
+
+def set_retired(actor: User, question: Question, retired: bool) -> list[Course]:
+    """Take a question out of use (or back into it); the courses whose exams can no longer be
+    drawn because of it, so that the admin is told."""
+    require(question.bank.can_manage(actor))
+    question.retired_at = clock.now() if retired else None
+    db.session.flush()
+    if not retired:
+        return []
+    drawing = db.session.scalars(sa.select(CourseExam))
+    return [exam.course for exam in drawing
+            if question.bank_id in exam.banks and exam_problems(exam.course)]
 
 
 # --- import ------------------------------------------------------------------------------------
@@ -144,7 +193,7 @@ def confirm_import(actor: User, import_id: int) -> QuestionImport:
         sa.select(QuestionImport).where(QuestionImport.id == import_id).with_for_update()
     )
     if pending is None:
-        abort(404)
+        raise ImportExpired("预览已过期（超过一天未确认），请重新上传文件")
     require(pending.user_id == actor.id and pending.bank.can_manage(actor))
     if pending.imported_at is not None:  # a second click, a retried request
         return pending
@@ -155,6 +204,16 @@ def confirm_import(actor: User, import_id: int) -> QuestionImport:
     pending.imported_at, pending.imported, pending.data = clock.now(), len(reading.questions), b""
     db.session.flush()
     return pending
+
+
+def prune_imports(older_than: timedelta) -> int:
+    """Forget files previewed but never confirmed, ``older_than`` ago or more; imported ones
+    stay (their file already let go) as the record of who imported what, when."""
+    removed = db.session.execute(
+        sa.delete(QuestionImport).where(QuestionImport.imported_at.is_(None),
+                                        QuestionImport.created_at < clock.now() - older_than)
+    )
+    return removed.rowcount  # type: ignore[attr-defined, no-any-return]
 
 
 # --- export ------------------------------------------------------------------------------------
@@ -225,13 +284,30 @@ def save_exam(actor: User, course: Course, fields: ExamFields) -> CourseExam:
     return exam
 
 
-def candidates(bank_ids: list[int]) -> list[papers.Candidate]:
-    """Every question in use in these banks, as a paper may draw it."""
-    rows = db.session.scalars(
-        sa.select(Question).where(Question.bank_id.in_(bank_ids), Question.retired_at.is_(None))
-        .order_by(Question.id)
+def candidates(bank_ids: list[int]) -> papers.Pool:
+    """Every question in use in these banks, as a paper may draw it: what the rules choose by
+    is read now, the rest of a question once it is drawn (a paper of 50 from a bank of 5,000
+    reads 50 whole, not 5,000)."""
+    # Grouped by what the rules choose by, a bank of thousands comes back in a few rows.
+    tags = sa.cast(Question.tags, sa.Text)
+    rows = db.session.execute(
+        sa.select(Question.bank_id, Question.type, tags,
+                  sa.func.aggregate_strings(sa.cast(Question.id, sa.Text), ","))
+        .where(Question.bank_id.in_(bank_ids), Question.retired_at.is_(None))
+        .group_by(Question.bank_id, Question.type, tags)
     )
-    return [papers.Candidate(q.id, q.bank_id, q.draft()) for q in rows]
+    groups = [papers.Group(bank_id, kind, tuple(json.loads(written)),
+                           sorted(int(i) for i in ids.split(",")))
+              for bank_id, kind, written, ids in rows]
+
+    def load(ids: list[int]) -> dict[int, papers.Draft]:
+        drafts = {}
+        for at in range(0, len(ids), 1000):  # within SQLite's limit on parameters
+            query = sa.select(Question).where(Question.id.in_(ids[at:at + 1000]))
+            drafts.update((q.id, q.draft()) for q in db.session.scalars(query))
+        return drafts
+
+    return papers.Pool(groups, load)
 
 
 def exam_problems(course: Course) -> list[str]:

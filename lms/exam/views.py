@@ -1,10 +1,10 @@
 """Question banks for exam admins and providers: list, create, import (preview, then all or
-nothing), export, the Excel template; a course's exam settings."""
+nothing), export, the Excel template, questions written, edited and retired one at a time; a
+course's exam settings."""
 
 from __future__ import annotations
 
 import io
-import re
 from decimal import Decimal
 
 from flask import flash, redirect, render_template, request, send_file, url_for
@@ -15,17 +15,16 @@ from werkzeug.wrappers import Response
 from lms.auth.guards import actor, require, require_role
 from lms.auth.models import Role
 from lms.courses.models import Course
-from lms.exam import bp, learner_views, services  # noqa: F401  (learner_views: its routes)
-from lms.exam.formats import MAX_BYTES
-from lms.exam.forms import BankForm, ExamForm, ImportForm
-from lms.exam.models import CourseExam, QuestionBank, ShowAfter
-from lms.exam.questions import plain
+from lms.exam import bp, learner_views, report_views, services  # noqa: F401  (their routes)
+from lms.exam.formats import MAX_BYTES, excel
+from lms.exam.forms import BankForm, ExamForm, ImportForm, QuestionForm
+from lms.exam.models import CourseExam, Question, QuestionBank, ShowAfter
+from lms.exam.questions import plain, split_tags
 from lms.extensions import db
 from lms.forms import choice_list
 from lms.orgs.models import Organisation
 from lms.pagination import paginate
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Questions shown in an import's preview; problems shown at most.
 PREVIEW, PROBLEMS_SHOWN = 20, 500
 
@@ -54,14 +53,74 @@ def banks() -> str | Response:
 @login_required
 def bank(bank_id: int) -> str:
     found = services.get_bank(actor(), bank_id)
-    return _bank_page(found, ImportForm(), request.args.get("page", 1, type=int))
+    return _bank_page(found, ImportForm(), request.args.get("page", 1, type=int),
+                      retired=bool(request.args.get("retired")))
 
 
-def _bank_page(found: QuestionBank, form: ImportForm, number: int = 1) -> str:
-    page = paginate(services.questions(found), number, 50)
-    return render_template("exam/bank.html", bank=found, page=page, form=form,
+def _bank_page(found: QuestionBank, form: ImportForm, number: int = 1,
+               retired: bool = False) -> str:
+    page = paginate(services.questions(found, retired=retired), number, 50)
+    return render_template("exam/bank.html", bank=found, page=page, form=form, retired=retired,
                            drafts=[q.draft() for q in page.items],
-                           counts=services.counts(found))
+                           ids=[q.id for q in page.items], counts=services.counts(found))
+
+
+@bp.route("/banks/<int:bank_id>/questions/new", methods=["GET", "POST"])
+@login_required
+def new_question(bank_id: int) -> str | Response:
+    found = services.get_bank(actor(), bank_id)
+    return _question_page(found, None, QuestionForm())
+
+
+@bp.route("/questions/<int:question_id>", methods=["GET", "POST"])
+@login_required
+def edit_question(question_id: int) -> str | Response:
+    question = services.get_question(actor(), question_id)
+    form = QuestionForm()
+    if request.method == "GET":
+        form.fill(question.draft())
+    return _question_page(question.bank, question, form)
+
+
+def _question_page(found: QuestionBank, question: Question | None,
+                   form: QuestionForm) -> str | Response:
+    if form.validate_on_submit():
+        try:
+            services.save_question(actor(), found, form.draft(), question)
+        except services.QuestionRefused as refused:
+            db.session.rollback()
+            flash(_("未保存：%(why)s", why=str(refused)), "error")
+        else:
+            db.session.commit()
+            flash(_("题目已保存；已经抽出的试卷不受影响。") if question else _("题目已添加。"),
+                  "success")
+            return redirect(url_for("exam.bank", bank_id=found.id))
+    return render_template("exam/question.html", bank=found, question=question, form=form)
+
+
+@bp.route("/questions/<int:question_id>/retire", methods=["POST"])
+@login_required
+def retire_question(question_id: int) -> Response:
+    return _set_retired(question_id, True)
+
+
+@bp.route("/questions/<int:question_id>/restore", methods=["POST"])
+@login_required
+def restore_question(question_id: int) -> Response:
+    return _set_retired(question_id, False)
+
+
+def _set_retired(question_id: int, retired: bool) -> Response:
+    question = services.get_question(actor(), question_id)
+    short = services.set_retired(actor(), question, retired)
+    db.session.commit()
+    flash(_("题目已停用，今后不再抽到；已经抽出的试卷不受影响。") if retired
+          else _("题目已恢复使用。"), "success")
+    if short:
+        flash(_("注意：这些课程的考试题目已不够组卷，请补充题目或修改考试设置：%(titles)s",
+                titles="、".join(course.title for course in short)), "error")
+    return redirect(url_for("exam.bank", bank_id=question.bank_id, retired=1 if not retired
+                            else None))
 
 
 @bp.route("/banks/<int:bank_id>/import", methods=["POST"])
@@ -92,7 +151,7 @@ def upload(bank_id: int) -> str | Response:
 def confirm(import_id: int) -> Response:
     try:
         done = services.confirm_import(actor(), import_id)
-    except services.ImportRefused as refused:
+    except (services.ImportRefused, services.ImportExpired) as refused:
         db.session.rollback()
         flash(_("导入失败，未导入任何题目：%(why)s", why=str(refused)), "error")
         return redirect(request.referrer or url_for("exam.banks"))
@@ -105,7 +164,7 @@ def confirm(import_id: int) -> Response:
 @login_required
 def export_excel(bank_id: int) -> Response:
     found = services.get_bank(actor(), bank_id)
-    return send_file(io.BytesIO(services.export_excel(found)), mimetype=XLSX,
+    return send_file(io.BytesIO(services.export_excel(found)), mimetype=excel.MEDIA_TYPE,
                      as_attachment=True, download_name=f"{found.name}.xlsx")
 
 
@@ -122,7 +181,7 @@ def export_gift(bank_id: int) -> Response:
 @login_required
 def template() -> Response:
     require_role(Role.exam_admin, Role.provider)
-    return send_file(io.BytesIO(services.template()), mimetype=XLSX, as_attachment=True,
+    return send_file(io.BytesIO(services.template()), mimetype=excel.MEDIA_TYPE, as_attachment=True,
                      download_name="题库导入模板.xlsx")
 
 
@@ -139,7 +198,7 @@ def settings(course_id: int) -> str | Response:
         _fill(form, exam)
     if form.validate_on_submit():
         services.save_exam(user, course, services.ExamFields(
-            banks=form.banks.data, tags=re.split(r"[,，、\s]+", form.tags.data.strip()),
+            banks=form.banks.data, tags=list(split_tags(form.tags.data)),
             counts={k: (n, Decimal(str(p))) for k, (n, p) in form.counts().items()},
             pass_mark=form.pass_mark.data, minutes=form.minutes.data,
             shuffle_questions=form.shuffle_questions.data,

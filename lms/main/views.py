@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from lms.auth.guards import actor
-from lms.auth.models import AccountState, Role, User
+from lms.auth.models import AccountState, User
 from lms.extensions import db
 from lms.i18n import LANGUAGE_COOKIE
 from lms.main import bp
@@ -31,7 +31,7 @@ def home() -> str:
             .select_from(User)
             .where(User.unit_id == unit.id, User.state == AccountState.pending)
         )
-    return render_template("main/home.html", user=user, Role=Role, pending=pending)
+    return render_template("main/home.html", user=user, pending=pending)
 
 
 @bp.route("/language/<code>")

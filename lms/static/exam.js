@@ -5,35 +5,58 @@
   const form = document.querySelector(".exam-paper");
   if (!form) return;
   const text = form.dataset;
-  const pending = new Map();  // question key → its fieldset, waiting to be saved again
+  // Questions chosen but not saved yet: key → fieldset. Saves go one at a time, each sending
+  // what the question shows when it is sent: two requests in flight could reach the server in
+  // either order, and the older choice would overwrite the newer.
+  const dirty = new Map();
+  let saving = false;
 
-  async function save(fieldset) {
-    const inputs = [...fieldset.querySelectorAll("input")];
-    const key = inputs[0].name.slice(2);
-    const options = inputs.filter((i) => i.checked).map((i) => i.value);
-    const state = fieldset.querySelector(".save-state");
+  // False when the server refuses the answer: the attempt is submitted (by the clock, say).
+  async function save(key, fieldset) {
+    const options = [...fieldset.querySelectorAll("input")].filter((i) => i.checked).map((i) => i.value);
+    const response = await fetch(text.saveUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": text.csrf },
+      body: JSON.stringify({ key, options }),
+    });
+    if (!response.ok && response.status !== 409) throw new Error(String(response.status));
+    return response.status !== 409;
+  }
+
+  async function flush() {
+    if (saving) return;
+    saving = true;
     try {
-      const response = await fetch(text.saveUrl, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": text.csrf },
-        body: JSON.stringify({ key, options }),
-      });
-      if (response.status === 409) { window.location.reload(); return; }
-      if (!response.ok) throw new Error(String(response.status));
-      pending.delete(key);
-      state.textContent = text.textSaved;
-    } catch (error) {
-      pending.set(key, fieldset);
-      state.textContent = text.textFailed;
+      while (dirty.size) {
+        const [key, fieldset] = dirty.entries().next().value;
+        dirty.delete(key);
+        const state = fieldset.querySelector(".save-state");
+        try {
+          if (!(await save(key, fieldset))) {  // submitted (by the clock?): show the result
+            window.location.reload();
+            return;
+          }
+        } catch (error) {
+          if (!dirty.has(key)) dirty.set(key, fieldset);
+          state.textContent = text.textFailed;
+          return;  // the network is gone: try again in a while
+        }
+        if (!dirty.has(key)) state.textContent = text.textSaved;
+      }
+    } finally {
+      saving = false;
     }
   }
 
   form.addEventListener("change", (event) => {
     const fieldset = event.target.closest("fieldset");
-    if (fieldset) save(fieldset);
+    if (!fieldset) return;
+    dirty.set(event.target.name.slice(2), fieldset);
+    fieldset.querySelector(".save-state").textContent = "";
+    flush();
   });
-  setInterval(() => { for (const fieldset of pending.values()) save(fieldset); }, 5000);
+  setInterval(flush, 5000);
 
   const clock = document.querySelector(".exam-clock");
   const deadline = Date.parse(clock.dataset.deadline.endsWith("Z") || clock.dataset.deadline.includes("+")

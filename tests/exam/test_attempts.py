@@ -3,60 +3,17 @@ frozen at the start; answers are saved as the learner goes; the server's clock e
 attempt; two failures close the exam; a pass credits the course's hours once."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
-from lms.courses.models import Category, CourseStatus, Video, VideoState
 from lms.db import utcnow
-from lms.exam import attempts, services
+from lms.exam import attempts
 from lms.exam.attempts import AttemptClosed, BadAnswer, ExamClosed
-from lms.exam.models import Question, StudyCycle
-from lms.exam.questions import Draft, QuestionType, true_false
+from lms.exam.models import ExamAttempt, StudyCycle
 from lms.extensions import db
 from lms.records.models import LearningRecord
 from lms.watching.models import VideoProgress
-from tests.watching.conftest import FakeClock
-
-
-@pytest.fixture
-def clock(app, monkeypatch):
-    fake = FakeClock()
-    monkeypatch.setitem(app.extensions, "clock", fake)
-    return fake
-
-
-@pytest.fixture
-def exam_course(course, people):
-    """A published public course of one 45-minute video, with an exam of 10 single-choice
-    questions (6 points) and 10 true/false (4 points) drawn from a bank of 15 + 15."""
-    course.category = Category.public_compulsory
-    course.status = CourseStatus.published
-    course.videos.append(Video(title="第1讲", original_filename="1.mp4", size=1, received=1,
-                               state=VideoState.ready, duration_seconds=2700, rendition="r/1"))
-    bank = services.create_bank(people.exam_admin, "公需科目题库")
-    db.session.add_all(
-        [Question.from_draft(bank, Draft(QuestionType.single, f"单选{n}", ("甲", "乙", "丙"),
-                                         frozenset({n % 3}))) for n in range(15)]
-        + [Question.from_draft(bank, true_false(f"判断{n}", n % 2 == 0)) for n in range(15)])
-    db.session.flush()
-    services.save_exam(people.exam_admin, course, services.ExamFields(
-        [bank.id], [], {QuestionType.single: (10, Decimal(6)),
-                        QuestionType.true_false: (10, Decimal(4))}, minutes=30))
-    db.session.commit()
-    return course
-
-
-@pytest.fixture
-def watched(exam_course, people):
-    """The learner has completed every video."""
-    for video in exam_course.videos:
-        db.session.add(VideoProgress(user_id=people.learner.id, video_id=video.id,
-                                     coverage=[[0, 2700]], covered=2700.0, position=2700.0,
-                                     completed_at=utcnow()))
-    db.session.commit()
-    return exam_course
 
 
 def answer(attempt, learner, right) -> None:
@@ -119,6 +76,22 @@ def test_the_servers_clock_ends_the_attempt_with_what_was_saved(people, watched,
     assert late.score == 100 and late.passed and credits(people.learner) == 1
 
 
+def test_an_answer_saved_meanwhile_by_another_request_is_kept(people, watched, clock):
+    attempt = attempts.start(people.learner, watched)
+    db.session.commit()
+    first, second = attempt.paper[0], attempt.paper[1]
+    attempts.get(people.learner, attempt.id)  # this request read the attempt, then waited …
+    # … while another request (another tab, another server) saved an answer and committed.
+    db.session.connection().execute(sa.update(ExamAttempt.__table__)
+                                    .where(ExamAttempt.id == attempt.id)
+                                    .values(answers={first["key"]: first["correct"]}))
+    attempts.save_answer(people.learner, attempt.id, second["key"], second["correct"])
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(ExamAttempt, attempt.id).answers == {
+        first["key"]: first["correct"], second["key"]: second["correct"]}
+
+
 def test_answers_outside_the_paper_are_refused(people, watched, clock, orgs):
     attempt = attempts.start(people.learner, watched)
     single = next(q for q in attempt.paper if q["type"] == "single")
@@ -144,6 +117,8 @@ def test_someone_elses_attempt_is_refused(people, watched, clock):
 def test_a_learner_takes_the_exam_in_the_browser_and_finds_the_hours(client, people, login_as,
                                                                      watched, clock):
     login_as(people.learner)
+    course_page = client.get(f"/courses/{watched.id}").get_data(as_text=True)
+    assert f'href="/exam/course/{watched.id}">课程考试' in course_page
     assert "开始第 1 次考试" in client.get(f"/exam/course/{watched.id}").get_data(as_text=True)
     started = client.submit(f"/exam/course/{watched.id}/start")
     attempt = attempts.standing(people.learner, watched).open

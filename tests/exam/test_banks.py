@@ -14,6 +14,7 @@ from lms.exam.formats import excel, gift
 from lms.exam.models import Question, QuestionBank, QuestionImport
 from lms.exam.questions import Draft, QuestionType, true_false
 from lms.extensions import db
+from tests.watching.conftest import FakeClock
 
 GIFT = """$CATEGORY: 医疗法规
 ::1:: 高血压的诊断标准是？ { ~120 mmHg =140 mmHg ####见指南 }
@@ -87,6 +88,23 @@ def test_a_gift_file_is_previewed_then_imported_once_however_often_confirmed(cli
     assert questions[0].explanation == "见指南"
     [done] = db.session.scalars(sa.select(QuestionImport))
     assert done.imported == 3 and done.data == b""
+
+
+def test_a_preview_never_confirmed_is_let_go_after_a_day_and_saying_so(app, client, bank,
+                                                                       monkeypatch):
+    imported = confirm_url(upload(client, bank, GIFT.encode(), "法规.gift").get_data(as_text=True))
+    client.submit(imported)
+    forgotten = confirm_url(upload(client, bank, AIKEN_GBK, "a.txt").get_data(as_text=True))
+    later = FakeClock()
+    later.advance(25 * 3600)
+    monkeypatch.setitem(app.extensions, "clock", later)
+
+    result = app.test_cli_runner().invoke(args=["exam", "prune-imports", "--hours", "24"])
+    assert "removed 1 unconfirmed question files" in result.output
+    assert [i.imported for i in db.session.scalars(sa.select(QuestionImport))] == [3]
+
+    page = client.submit(forgotten, follow_redirects=True).get_data(as_text=True)
+    assert "预览已过期" in page and len(in_bank(bank)) == 3
 
 
 def test_an_aiken_file_in_gbk_is_recognised(client, bank):

@@ -1,9 +1,11 @@
-"""Two app servers on one database (PostgreSQL in CI) receiving the same exam request at the
-same moment — a double click that went to both, a retried request: one attempt is started,
-a paper is graded once, and a pass credits the course's hours exactly once (DESIGN §5)."""
+"""Two app servers on one database (PostgreSQL in CI) receiving exam requests at the same
+moment — a double click that went to both, a retried request, two tabs: one attempt is
+started, every answer saved is kept, a paper is graded once, and a pass credits the course's
+hours exactly once (DESIGN §5)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from decimal import Decimal
 from functools import partial
@@ -43,6 +45,15 @@ class Browser:
                              ).status_code == 302
         self.csrf = client.csrf_token("/home")
         self.cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+
+    def save(self, server: Server, attempt_id: int, key: str, options: list[str]) -> int:
+        """What the paper page sends as an answer is chosen."""
+        status, _ = server.send(
+            "POST", f"/exam/attempts/{attempt_id}/answers",
+            json.dumps({"key": key, "options": options}).encode(),
+            {"Cookie": f"lms_session={self.cookie}", "X-CSRFToken": self.csrf,
+             "Content-Type": "application/json"})
+        return status
 
     def post(self, server: Server, path: str) -> int:
         status, _ = server.send("POST", path, urlencode({"csrf_token": self.csrf}).encode(), {
@@ -141,3 +152,15 @@ def test_submitting_a_pass_on_two_servers_at_once_credits_the_course_once(world)
         sa.select(LearningRecord.user_id, sa.func.count()).group_by(LearningRecord.user_id)
     ).all())
     assert sorted(credited) == sorted((learner, 1) for learner in world.learners)
+
+
+def test_answers_saved_at_once_on_two_servers_are_all_kept(world):
+    a, b = world.servers
+    browser, learner = world.browsers[0], world.learners[0]
+    browser.post(a, f"/exam/course/{world.course}/start")
+    [attempt] = attempts_of(world, learner)
+    saves = [partial(browser.save, (a, b)[n % 2], attempt.id, q["key"], q["correct"])
+             for n, q in enumerate(attempt.paper)]
+    assert at_once(*saves) == [200] * len(saves)
+    [saved] = attempts_of(world, learner)
+    assert saved.answers == {q["key"]: q["correct"] for q in attempt.paper}

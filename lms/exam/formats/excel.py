@@ -41,6 +41,9 @@ MAX_UNPACKED = 200 * 1024 * 1024
 #: Empty rows in a row before reading stops (sheets carry formatted empty rows below the data).
 MAX_BLANK_RUN = 500
 
+#: What an .xlsx file is sent as.
+MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 
 class NotAWorkbook(ValueError):
     """The file as a whole cannot be read as an .xlsx workbook; str() says why."""
