@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -17,6 +17,8 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+Row = TypeVar("Row")
 
 
 class Base(DeclarativeBase):
@@ -79,16 +81,13 @@ def _sqlite_begin(conn: sa.Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def insert_once(session: Any, model: type, **values: Any) -> bool:
-    """Insert a row unless one with the same unique key exists; True when this call inserted
-    it. The database decides, so a retry or a race between two servers inserts it once."""
+def insert_once(session: Any, model: type[Row], **values: Any) -> Row | None:
+    """Insert a row unless one with the same unique key exists: the new row when this call
+    inserted it, None when it was there. The database decides, so a retry or a race between
+    two servers inserts it once."""
     from sqlalchemy.dialects import postgresql, sqlite
 
     dialect = session.get_bind().dialect.name
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    # The returned key tells: rowcount is not reported for this statement by every driver.
-    statement = (
-        insert(model).values(**values).on_conflict_do_nothing()
-        .returning(*model.__table__.primary_key.columns)  # type: ignore[attr-defined]
-    )
-    return session.execute(statement).first() is not None
+    statement = insert(model).values(**values).on_conflict_do_nothing().returning(model)
+    return session.scalar(statement)  # type: ignore[no-any-return]

@@ -23,6 +23,7 @@ from lms import clock
 from lms.auth.guards import require
 from lms.auth.models import Role, User
 from lms.courses.models import Course, CourseStatus
+from lms.db import insert_once
 from lms.exam import papers, services
 from lms.exam.grading import grade
 from lms.exam.models import CourseExam, ExamAttempt, StudyCycle
@@ -129,19 +130,16 @@ def start(actor: User, course: Course) -> ExamAttempt:
     except papers.NotEnough:  # questions retired since the exam was set
         raise ExamClosed("本课程考试的题目暂时不足，无法组卷，请联系课程的培训机构") from None
     started = clock.now()
-    attempt = ExamAttempt(
-        user_id=actor.id, course_id=course.id, cycle=now.cycle, number=len(now.attempts) + 1,
-        paper=papers.to_json(paper), answers={}, started_at=started,
-        deadline=started + timedelta(minutes=exam.minutes), total=exam.total,
-        pass_mark=exam.pass_mark, partial_credit=exam.partial_credit,
+    attempt = insert_once(
+        db.session, ExamAttempt, user_id=actor.id, course_id=course.id, cycle=now.cycle,
+        number=len(now.attempts) + 1, paper=papers.to_json(paper), answers={},
+        started_at=started, deadline=started + timedelta(minutes=exam.minutes),
+        total=exam.total, pass_mark=exam.pass_mark, partial_credit=exam.partial_credit,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(attempt)
-    except sa.exc.IntegrityError:  # a double click: the other request started it
+    if attempt is None:  # a double click: the other request started it
         opened = standing(actor, course).open
         if opened is None:
-            raise
+            raise ExamClosed("考试已经开始，请刷新页面")
         return opened
     return attempt
 

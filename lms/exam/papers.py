@@ -15,6 +15,7 @@ and from the same questions in a list.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -182,8 +183,11 @@ def _groups(pool: Sequence[Candidate]) -> list[Group]:
 
 def _available(rule: Rule, groups: list[Group], taken: set[int]) -> list[int]:
     """The ids of the questions ``rule`` may draw that are not ``taken``, ascending."""
-    return sorted(i for group in groups if rule.takes(group)
-                  for i in group.question_ids if i not in taken)
+    lists = [group.question_ids for group in groups if rule.takes(group)]
+    ids = lists[0] if len(lists) == 1 else sorted(itertools.chain.from_iterable(lists))
+    if taken.isdisjoint(ids):  # rules of different types never share a question
+        return ids
+    return [i for i in ids if i not in taken]
 
 
 def _drafts(pool: Sequence[Candidate], ids: list[int]) -> Mapping[int, Draft]:

@@ -7,10 +7,11 @@ however often confirm is pressed.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import PurePath
 
@@ -286,28 +287,50 @@ def save_exam(actor: User, course: Course, fields: ExamFields) -> CourseExam:
 
 def candidates(bank_ids: list[int]) -> papers.Pool:
     """Every question in use in these banks, as a paper may draw it: what the rules choose by
-    is read now, the rest of a question once it is drawn (a paper of 50 from a bank of 5,000
-    reads 50 whole, not 5,000)."""
-    # Grouped by what the rules choose by, a bank of thousands comes back in a few rows.
+    is known now, the rest of a question is read once it is drawn (a paper of 50 from a bank
+    of 5,000 reads 50 whole, not 5,000)."""
+    return papers.Pool(_groups(sorted(set(bank_ids))), _drafts)
+
+
+def _groups(bank_ids: list[int]) -> list[papers.Group]:
+    """The questions in use in these banks, in groups alike in what the rules choose by. Every
+    attempt draws from them and they seldom change, so each process reads them once per
+    version of the banks: how many questions are in use and when one last changed, read with
+    every draw (an import adds questions; an edit, a retirement or a restoration changes
+    ``updated_at``)."""
+    in_use = (Question.bank_id.in_(bank_ids), Question.retired_at.is_(None))
+    count, changed = db.session.execute(
+        sa.select(sa.func.count(), sa.func.max(Question.updated_at)).where(*in_use)).one()
+    return _read_groups((str(db.engine.url), tuple(bank_ids), count, changed))
+
+
+@functools.lru_cache(maxsize=256)
+def _read_groups(version: tuple[str, tuple[int, ...], int, datetime | None]
+                 ) -> list[papers.Group]:
+    bank_ids = version[1]
     tags = sa.cast(Question.tags, sa.Text)
-    rows = db.session.execute(
+    rows = db.session.execute(  # a bank of thousands comes back in a few rows
         sa.select(Question.bank_id, Question.type, tags,
                   sa.func.aggregate_strings(sa.cast(Question.id, sa.Text), ","))
         .where(Question.bank_id.in_(bank_ids), Question.retired_at.is_(None))
         .group_by(Question.bank_id, Question.type, tags)
     )
-    groups = [papers.Group(bank_id, kind, tuple(json.loads(written)),
-                           sorted(int(i) for i in ids.split(",")))
-              for bank_id, kind, written, ids in rows]
+    return [papers.Group(bank_id, kind, tuple(json.loads(written)),
+                         sorted(int(i) for i in ids.split(",")))
+            for bank_id, kind, written, ids in rows]
 
-    def load(ids: list[int]) -> dict[int, papers.Draft]:
-        drafts = {}
-        for at in range(0, len(ids), 1000):  # within SQLite's limit on parameters
-            query = sa.select(Question).where(Question.id.in_(ids[at:at + 1000]))
-            drafts.update((q.id, q.draft()) for q in db.session.scalars(query))
-        return drafts
 
-    return papers.Pool(groups, load)
+def _drafts(ids: list[int]) -> dict[int, papers.Draft]:
+    """The drafts of the questions drawn, read as rows: a paper reads only what it copies."""
+    drafts = {}
+    for at in range(0, len(ids), 1000):  # within SQLite's limit on parameters
+        rows = db.session.execute(
+            sa.select(Question.id, Question.type, Question.stem, Question.options,
+                      Question.answer, Question.explanation)
+            .where(Question.id.in_(ids[at:at + 1000])))
+        drafts.update((i, papers.Draft(kind, stem, tuple(options), frozenset(answer), why))
+                      for i, kind, stem, options, answer, why in rows)
+    return drafts
 
 
 def exam_problems(course: Course) -> list[str]:

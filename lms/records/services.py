@@ -30,7 +30,7 @@ def credit_course(user_id: int, course: Course, when: datetime) -> bool:
         user_id=user_id, course_id=course.id, title=course.title, category=course.category,
         seconds=course.duration_seconds, year=year_of(when), source=Source.online_course,
         credited_at=when,
-    )
+    ) is not None
 
 
 def has_credit(user_id: int, course_id: int) -> bool:

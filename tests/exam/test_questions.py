@@ -127,3 +127,15 @@ def test_only_the_banks_keepers_edit_its_questions(client, people, login_as, exa
     assert client.get(f"/exam/questions/{question.id}").status_code == 403
     assert client.submit(f"/exam/questions/{question.id}/retire").status_code == 403
     assert db.session.get(Question, question.id).retired_at is None
+
+
+def test_a_paper_drawn_after_an_edit_sees_the_question_as_edited(admin, exam_course):
+    bank = bank_of(exam_course)
+    question = db.session.scalar(sa.select(Question).where(
+        Question.bank_id == bank, Question.type == QuestionType.single))
+    assert services.candidates([bank])  # the bank's groups, now read and kept
+    admin.submit(f"/exam/questions/{question.id}", {
+        "type": "multiple", "stem": question.stem, "option_a": "甲", "option_b": "乙",
+        "option_c": "丙", "correct": ["A", "C"]})
+    [drawn] = [c for c in services.candidates([bank]) if c.question_id == question.id]
+    assert (drawn.type, drawn.draft.answer) == (QuestionType.multiple, {0, 2})
