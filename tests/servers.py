@@ -10,6 +10,7 @@ from typing import Any
 
 from werkzeug.serving import make_server
 
+from lms import jobs
 from lms.extensions import db
 from lms.watching import heartbeats
 
@@ -36,8 +37,15 @@ class Server:
             "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
         return status, json.loads(answer or b"{}")
 
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http.server_port}"
+
     def stop(self) -> None:
         self.http.shutdown()
+        self.thread.join(timeout=5)
+        # Its workers must not outlive it: later tests swap the database session.
+        jobs.stop_runner(self.app)
         heartbeats.stop_batcher(self.app)
         with self.app.app_context():
             db.engine.dispose()

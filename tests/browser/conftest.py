@@ -5,21 +5,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import flask_migrate
 import pytest
-from werkzeug.serving import make_server
 
-from lms import jobs
 from lms.demo import seed_demo
 from lms.extensions import db
-from lms.watching import heartbeats
 from tests.conftest import make_app
 from tests.databases import fresh_database
+from tests.servers import Server
 
 CHROMIUM = os.environ.get("LMS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 #: Flags that keep Chromium from calling out on a closed network.
@@ -47,19 +44,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
             flask_migrate.upgrade()
             accounts = {role: id_number for role, id_number, _ in seed_demo()}
             db.session.commit()
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
+        server = Server(app)
         try:
-            yield {"url": f"http://127.0.0.1:{server.server_port}", "accounts": accounts}
+            yield {"url": server.url, "accounts": accounts}
         finally:
-            server.shutdown()
-            thread.join(timeout=5)
-            # Its job runner must not outlive it: later tests swap the database session.
-            jobs.stop_runner(app)
-            heartbeats.stop_batcher(app)
-            with app.app_context():
-                db.engine.dispose()
+            server.stop()
 
 
 @pytest.fixture(scope="session")

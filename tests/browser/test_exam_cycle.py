@@ -9,7 +9,6 @@ frozen paper from the database only to know which options to pick."""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -19,9 +18,7 @@ import flask_migrate
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from werkzeug.serving import make_server
 
-from lms import jobs
 from lms.auth.models import Role, RoleAssignment, User
 from lms.auth.services import user_by_id_number
 from lms.courses import storage
@@ -35,12 +32,12 @@ from lms.exam.questions import Draft, QuestionType, true_false
 from lms.extensions import db
 from lms.orgs.models import Organisation, OrgKind
 from lms.records.models import LearningRecord
-from lms.watching import heartbeats
 from tests import media
 from tests.browser.conftest import needs_chromium
 from tests.browser.test_login_flows import log_in
 from tests.conftest import make_app
 from tests.databases import fresh_database
+from tests.servers import Server
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
@@ -62,19 +59,11 @@ def exam_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
             accounts = {role: id_number for role, id_number, _ in seed_demo()}
             db.session.commit()
             course_id = _course_with_exam(accounts)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
+        server = Server(app)
         try:
-            yield {"url": f"http://127.0.0.1:{server.server_port}", "accounts": accounts,
-                   "app": app, "course_id": course_id}
+            yield {"url": server.url, "accounts": accounts, "app": app, "course_id": course_id}
         finally:
-            server.shutdown()
-            thread.join(timeout=5)
-            jobs.stop_runner(app)
-            heartbeats.stop_batcher(app)
-            with app.app_context():
-                db.engine.dispose()
+            server.stop()
 
 
 def _course_with_exam(accounts: dict[str, str]) -> int:

@@ -22,25 +22,30 @@ def clock(app, monkeypatch):
     return fake
 
 
-@pytest.fixture
-def exam_course(course, people):
-    """A published public course of one 45-minute video, with an exam of 10 single-choice
-    questions (6 points) and 10 true/false (4 points) drawn from a bank of 15 + 15."""
+def examined(course, exam_admin, drafts, counts):
+    """``course`` published as a public course of one 45-minute video, with an exam drawn from
+    a bank of ``drafts`` by ``counts`` (question type → (how many, points each))."""
     course.category = Category.public_compulsory
     course.status = CourseStatus.published
     course.videos.append(Video(title="第1讲", original_filename="1.mp4", size=1, received=1,
                                state=VideoState.ready, duration_seconds=2700, rendition="r/1"))
-    bank = services.create_bank(people.exam_admin, "公需科目题库")
-    db.session.add_all(
-        [Question.from_draft(bank, Draft(QuestionType.single, f"单选{n}", ("甲", "乙", "丙"),
-                                         frozenset({n % 3}))) for n in range(15)]
-        + [Question.from_draft(bank, true_false(f"判断{n}", n % 2 == 0)) for n in range(15)])
+    bank = services.create_bank(exam_admin, "公需科目题库")
+    db.session.add_all(Question.from_draft(bank, draft) for draft in drafts)
     db.session.flush()
-    services.save_exam(people.exam_admin, course, services.ExamFields(
-        [bank.id], [], {QuestionType.single: (10, Decimal(6)),
-                        QuestionType.true_false: (10, Decimal(4))}, minutes=30))
+    services.save_exam(exam_admin, course, services.ExamFields([bank.id], [], counts, minutes=30))
     db.session.commit()
     return course
+
+
+@pytest.fixture
+def exam_course(course, people):
+    """An exam of 10 single-choice questions (6 points) and 10 true/false (4 points) drawn
+    from a bank of 15 + 15."""
+    return examined(
+        course, people.exam_admin,
+        [Draft(QuestionType.single, f"单选{n}", ("甲", "乙", "丙"), frozenset({n % 3}))
+         for n in range(15)] + [true_false(f"判断{n}", n % 2 == 0) for n in range(15)],
+        {QuestionType.single: (10, Decimal(6)), QuestionType.true_false: (10, Decimal(4))})
 
 
 @pytest.fixture

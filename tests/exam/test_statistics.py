@@ -12,14 +12,14 @@ import pytest
 import sqlalchemy as sa
 
 from lms.auth.idcard import mask_id_number
-from lms.courses.models import Category, CourseStatus, Video, VideoState
 from lms.db import utcnow
-from lms.exam import attempts, services, statistics
-from lms.exam.models import ExamAttempt, Question
+from lms.exam import attempts, statistics
+from lms.exam.models import ExamAttempt
 from lms.exam.questions import Draft, QuestionType
 from lms.exam.statistics import Bucket, Tally, bucket_of, chart, most_wrong, tally
 from lms.extensions import db
 from lms.watching.models import VideoProgress
+from tests.exam.conftest import examined
 from tests.factories import make_user
 
 CITY = ZoneInfo("Asia/Shanghai")
@@ -75,22 +75,12 @@ def test_the_chart_scales_to_the_fullest_bucket_and_marks_the_pass_mark():
 
 @pytest.fixture
 def exam_course(course, people):
-    """A published public course of one video; every paper draws all five single-choice
-    questions 题1 … 题5 of its bank, 20 points each; 60 passes."""
-    course.category = Category.public_compulsory
-    course.status = CourseStatus.published
-    course.videos.append(Video(title="第1讲", original_filename="1.mp4", size=1, received=1,
-                               state=VideoState.ready, duration_seconds=2700, rendition="r/1"))
-    bank = services.create_bank(people.exam_admin, "公需科目题库")
-    db.session.add_all(
-        Question.from_draft(bank, Draft(QuestionType.single, f"题{n}", ("甲", "乙", "丙", "丁"),
-                                        frozenset({n % 4})))
-        for n in range(1, 6))
-    db.session.flush()
-    services.save_exam(people.exam_admin, course, services.ExamFields(
-        [bank.id], [], {QuestionType.single: (5, Decimal(20))}, minutes=30))
-    db.session.commit()
-    return course
+    """Every paper draws all five single-choice questions 题1 … 题5 of its bank, 20 points
+    each; 60 passes."""
+    return examined(course, people.exam_admin,
+                    [Draft(QuestionType.single, f"题{n}", ("甲", "乙", "丙", "丁"),
+                           frozenset({n % 4})) for n in range(1, 6)],
+                    {QuestionType.single: (5, Decimal(20))})
 
 
 def learner(orgs, course, name):
