@@ -107,17 +107,16 @@ def get_attempt(attempt_id: int) -> Any:
                         "question's, or several for a one-answer question"})
 def save_answer(attempt_id: int) -> Any:
     user = require_login()
-    attempts.get(user, attempt_id, lock=True)  # the learner's own, or 403 before the body
+    attempts.require_owner(user, attempt_id)  # the learner's own, or 403 before the body
     form = parse(AnswerSave)
     try:
-        attempts.save_answer(user, attempt_id, form.key, form.options)
+        found = attempts.save_answer(user, attempt_id, form.key, form.options)
     except attempts.AttemptClosed as closed:
         db.session.commit()  # what the clock did (grading the saved answers) stands
         return _refused("attempt_closed", closed, 409)
     except attempts.BadAnswer as bad:
         db.session.rollback()
         return _refused("bad_answer", bad, 422)
-    found = attempts.get(user, attempt_id)
     body = {"key": form.key, "options": found.answers[form.key],
             "answered": sum(1 for chosen in found.answers.values() if chosen),
             "seconds_left": _seconds_left(found)}

@@ -158,7 +158,17 @@ def get(actor: User, attempt_id: int, *, lock: bool = False) -> ExamAttempt:
     return attempt
 
 
-def save_answer(actor: User, attempt_id: int, key: str, option_ids: Collection[str]) -> None:
+def require_owner(actor: User, attempt_id: int) -> None:
+    """403 unless the attempt is ``actor``'s (404 if there is none), reading nothing else:
+    for a request that must be refused before its body is looked at."""
+    owner = db.session.scalar(sa.select(ExamAttempt.user_id).where(ExamAttempt.id == attempt_id))
+    if owner is None:
+        abort(404)
+    require(owner == actor.id)
+
+
+def save_answer(actor: User, attempt_id: int, key: str,
+                option_ids: Collection[str]) -> ExamAttempt:
     attempt = get(actor, attempt_id, lock=True)
     if attempt.submitted_at is not None:
         raise AttemptClosed("考试时间已到，已按保存的答案交卷" if attempt.timed_out
@@ -172,6 +182,7 @@ def save_answer(actor: User, attempt_id: int, key: str, option_ids: Collection[s
     if QuestionType(question["type"]) is not QuestionType.multiple and len(chosen) > 1:
         raise BadAnswer("这道题只能选一个答案")
     attempt.answers = {**attempt.answers, key: sorted(chosen)}
+    return attempt
 
 
 def submit(actor: User, attempt_id: int) -> ExamAttempt:

@@ -74,7 +74,7 @@ def attempt(attempt_id: int) -> str:
 @login_required
 def save(attempt_id: int) -> Response | tuple[Response, int]:
     """One answer as JSON (the page saves each as it is chosen), or the whole form."""
-    attempts.get(actor(), attempt_id)  # the learner's own, or 403 before anything is read
+    attempts.require_owner(actor(), attempt_id)  # the learner's own, or 403 before anything is read
     body = request.get_json(silent=True)
     given = ([(body.get("key", ""), body.get("options", []))] if isinstance(body, dict)
              else [(key[2:], request.form.getlist(key)) for key in request.form
