@@ -1,6 +1,7 @@
 """A course's exam settings (DESIGN §5): which banks and how many questions of each type, points,
 pass mark, time; a public course is published only with an exam whose papers can be drawn."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -99,3 +100,13 @@ def test_only_the_courses_provider_and_the_city_set_its_exam(client, new_client,
     refused = provider.submit(f"/exam/courses/{public_course.id}", {**FORM, "banks": mine.id})
     assert refused.status_code == 200  # the form again: not one of the banks they may use
     assert services.exam_of(public_course) is None
+
+
+def test_a_new_exam_passes_at_60_unless_set_otherwise(client, login_as, people, public_course,
+                                                      city_bank):
+    login_as(people.exam_admin)
+    page = client.get(f"/exam/courses/{public_course.id}").get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="pass_mark"[^>]*value="60(\.0)?"', page)
+    exam = services.save_exam(people.exam_admin, public_course, services.ExamFields(
+        [city_bank.id], [], {QuestionType.single: (10, Decimal(10))}))
+    assert exam.pass_mark == Decimal(60) and exam.total == Decimal(100)
