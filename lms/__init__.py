@@ -55,7 +55,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 #: Feature packages; each keeps its blueprint in ``__init__`` and its routes in ``views``.
-PACKAGES = ("main", "auth", "staff", "orgs", "courses", "records", "exam")
+PACKAGES = ("main", "auth", "staff", "courses", "records", "exam")
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -81,11 +81,11 @@ def _register_api(app: Flask) -> None:
 
 
 def _register_commands(app: Flask) -> None:
-    from lms.auth.cli import user_cli
     from lms.courses.cli import media_cli, topic_cli, worker_command
     from lms.demo import demo_command
     from lms.exam.cli import exam_cli
     from lms.orgs.cli import org_cli
+    from lms.staff.cli import user_cli
     from lms.watching.cli import watch_cli
 
     app.cli.add_command(user_cli)

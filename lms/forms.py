@@ -9,21 +9,11 @@ from flask_wtf import FlaskForm
 from wtforms import Field, ValidationError
 from wtforms.fields.choices import SelectChoice
 
-from lms.auth.idcard import InvalidIdNumber, normalize_id_number
-
 PHONE = re.compile(r"^1[3-9]\d{9}$")
 
 
 class ActionForm(FlaskForm):
     """A form with no fields: a POST button protected by its CSRF token."""
-
-
-def id_number_field(form: FlaskForm, field: Field) -> None:
-    """Validate and normalise a resident ID number in place."""
-    try:
-        field.data = normalize_id_number(field.data or "")
-    except InvalidIdNumber as exc:
-        raise ValidationError(str(exc)) from None
 
 
 def phone_field(form: FlaskForm, field: Field) -> None:

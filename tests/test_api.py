@@ -2,7 +2,7 @@
 
 import json
 
-from lms.api.routing import OPERATIONS
+from lms.jsonapi import OPERATIONS
 from tests.factories import PASSWORD
 
 

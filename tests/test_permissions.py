@@ -109,8 +109,8 @@ MATRIX = [
           lambda w: f"/staff/accounts/{w.people.learner.id}/roles/"
                     f"{w.people.learner.roles[0].id}/revoke",
           allow(ADMIN, 302)),
-    Route("orgs.index", "GET", lambda w: "/orgs/", allow(ADMIN)),
-    Route("orgs.index", "POST", lambda w: "/orgs/", allow(ADMIN)),
+    Route("staff.organisations", "GET", lambda w: "/staff/organisations", allow(ADMIN)),
+    Route("staff.organisations", "POST", lambda w: "/staff/organisations", allow(ADMIN)),
     # Courses: the provider's draft, a published course with a ready video.
     Route("courses.catalog", "GET", lambda w: "/courses/", allow(SIGNED_IN)),
     Route("courses.my", "GET", lambda w: "/courses/my", allow(SIGNED_IN)),

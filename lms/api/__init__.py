@@ -1,9 +1,6 @@
-"""The JSON API (``/api/v1``): what learners and providers do, for apps and scripts.
+"""The JSON API's entry point (``/api/v1``): authentication by session or bearer token, tokens,
+and the OpenAPI document. The features declare their own operations through ``lms.jsonapi``."""
 
-Authenticated by the browser's login session (writes then need the ``X-CSRFToken`` header) or by
-a bearer token from ``POST /api/v1/tokens``. Described at ``/api/v1/openapi.json``.
-"""
+from lms.jsonapi import bp
 
-from flask import Blueprint
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+__all__ = ["bp"]

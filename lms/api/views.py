@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, g, jsonify, request
+from flask import g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
-from lms.api import bp
-from lms.api.routing import openapi_document, operation, parse, respond
 from lms.api.schemas import TokenRequest, TokenResponse
 from lms.auth import services, tokens
 from lms.auth.models import User
 from lms.extensions import db, login_manager
+from lms.jsonapi import bp, openapi_document, operation, parse, respond
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 #: Endpoints that check their caller's credential themselves, in the query that does their
@@ -45,12 +44,6 @@ def check_csrf_for_browser_writes() -> None:
             validate_csrf(request.headers.get("X-CSRFToken"))
         except ValidationError as exc:
             raise CSRFError(str(exc)) from None
-
-
-def require_login() -> User:
-    if not current_user.is_authenticated:
-        abort(401)
-    return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
 @operation("POST", "/tokens", "Exchange an ID number and password for a bearer token",

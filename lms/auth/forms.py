@@ -7,8 +7,9 @@ from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from lms.auth.idcard import InvalidIdNumber, normalize_id_number
 from lms.auth.passwords import WeakPassword, check_strength
-from lms.forms import id_number_field, phone_field
+from lms.forms import phone_field
 
 
 def strong_password(form: FlaskForm, field: Field) -> None:
@@ -18,6 +19,13 @@ def strong_password(form: FlaskForm, field: Field) -> None:
     except WeakPassword as exc:
         raise ValidationError(str(exc)) from None
 
+
+def id_number_field(form: FlaskForm, field: Field) -> None:
+    """Validate and normalise a resident ID number in place."""
+    try:
+        field.data = normalize_id_number(field.data or "")
+    except InvalidIdNumber as exc:
+        raise ValidationError(str(exc)) from None
 
 class LoginForm(FlaskForm):
     id_number = StringField(

@@ -19,6 +19,13 @@ def actor() -> User:
     return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
+def require_login() -> User:
+    """The caller of an API operation, or 401 (not a redirect to the login page)."""
+    if not current_user.is_authenticated:
+        abort(401)
+    return actor()
+
+
 def require_role(*roles: Role) -> User:
     """Stop with 403 unless the logged-in user holds one of ``roles``; return the user."""
     user = actor()

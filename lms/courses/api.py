@@ -9,8 +9,11 @@ from flask import abort, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from lms import jobs
-from lms.api.routing import operation, parse, respond
-from lms.api.schemas import (
+from lms.auth.guards import require, require_login
+from lms.auth.models import Role
+from lms.courses import services, streaming
+from lms.courses.models import Category, Course, Topic, Video, VideoState
+from lms.courses.schemas import (
     CourseCreate,
     CourseDetail,
     CoursePage,
@@ -18,13 +21,9 @@ from lms.api.schemas import (
     UploadStart,
     VideoStatus,
 )
-from lms.api.views import require_login
-from lms.auth.guards import require
-from lms.auth.models import Role
-from lms.courses import services, streaming
-from lms.courses.models import Category, Course, Topic, Video, VideoState
 from lms.courses.tasks import PROCESS_VIDEO
 from lms.extensions import db
+from lms.jsonapi import operation, parse, respond
 from lms.orgs.models import OrgKind
 from lms.orgs.services import get_org, title_series
 

@@ -18,7 +18,7 @@ from werkzeug.exceptions import ClientDisconnected
 
 from lms.auth.guards import require
 from lms.auth.models import Role, User
-from lms.courses import storage
+from lms.courses import hooks, storage
 from lms.courses.models import (
     Category,
     Course,
@@ -30,11 +30,9 @@ from lms.courses.models import (
 )
 from lms.courses.probe import megabytes
 from lms.db import utcnow
-from lms.exam import services as exams
 from lms.extensions import db
 from lms.orgs.models import Organisation, OrgKind, TitleSeries
 from lms.pagination import Page, paginate
-from lms.watching.models import VideoProgress
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 12
@@ -127,11 +125,8 @@ def publish(actor: User, course: Course) -> None:
         raise CourseError(_("只有待审核的课程可以发布。"))
     if any(v.state is not VideoState.ready for v in course.videos):
         raise CourseError(_("课程中有未处理完成的视频。"))
-    if course.category.is_public:
-        missing = exams.exam_problems(course)
-        if missing:
-            raise CourseError(_("公需科目课程须有有效的考试才能发布：%(why)s",
-                                why="；".join(missing)))
+    if missing := hooks.publish_problems(course):
+        raise CourseError("；".join(missing))
     course.status = CourseStatus.published
     course.published_at = utcnow()
     course.published_by_id = actor.id
@@ -411,13 +406,7 @@ def my_courses(user: User) -> list[tuple[Enrollment, int]]:
             .order_by(Enrollment.last_opened_at.desc())
         )
     )
-    covered = {
-        video_id: seconds
-        for video_id, seconds in db.session.execute(
-            sa.select(VideoProgress.video_id, VideoProgress.covered)
-            .where(VideoProgress.user_id == user.id)
-        )
-    }
+    covered = hooks.watched(user)
     result = []
     for enrollment in enrollments:
         videos = enrollment.course.ready_videos

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from lms import jobs
 from lms.auth.guards import actor, require, require_role
 from lms.auth.models import Role
-from lms.courses import bp, services, storage, streaming
+from lms.courses import bp, hooks, services, storage, streaming
 from lms.courses.forms import CatalogForm, CourseForm, CoverForm, ReturnForm
 from lms.courses.models import (
     CATEGORY_LABELS,
@@ -37,8 +37,6 @@ from lms.forms import ActionForm, choice_list
 from lms.orgs.forms import org_choices, title_series_choices
 from lms.orgs.models import OrgKind
 from lms.orgs.services import get_org, title_series
-from lms.records.services import has_credit
-from lms.watching import services as watching
 
 
 def _attempt(action: Callable[[], object], done: str) -> bool:
@@ -287,8 +285,7 @@ def detail(course_id: int) -> str:
     return render_template(
         "courses/detail.html",
         course=course,
-        progress=watching.progress_for(actor(), course),
-        credited=has_credit(actor().id, course.id),
+        **hooks.course_page(actor(), course),
         action=ActionForm(),
     )
 

@@ -15,16 +15,16 @@ from typing import Any
 from flask import jsonify
 
 from lms import clock
-from lms.api.routing import operation, parse, respond
-from lms.api.schemas import AnswerSave, AnswerSaved, Attempt, ExamStanding
-from lms.api.views import require_login
+from lms.auth.guards import require_login
 from lms.auth.models import User
 from lms.courses.models import Course
 from lms.exam import attempts, papers, results, services
 from lms.exam.attempts import ATTEMPTS_PER_CYCLE
 from lms.exam.models import CourseExam, ExamAttempt
 from lms.exam.questions import plain
+from lms.exam.schemas import AnswerSave, AnswerSaved, Attempt, ExamStanding
 from lms.extensions import db
+from lms.jsonapi import operation, parse, respond
 
 logger = logging.getLogger(__name__)
 

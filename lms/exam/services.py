@@ -16,10 +16,12 @@ from decimal import Decimal
 from pathlib import PurePath
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from lms import clock
 from lms.auth.guards import require
 from lms.auth.models import Role, User
+from lms.courses import hooks
 from lms.courses.models import Course
 from lms.exam import papers
 from lms.exam.formats import MAX_BYTES, Problem, Reading, aiken, excel, gift, text
@@ -331,6 +333,16 @@ def _drafts(ids: list[int]) -> dict[int, papers.Draft]:
         drafts.update((i, papers.Draft(kind, stem, tuple(options), frozenset(answer), why))
                       for i, kind, stem, options, answer, why in rows)
     return drafts
+
+
+@hooks.publish_check
+def public_course_exam(course: Course) -> list[str]:
+    """A public course is published only with an exam whose papers can be drawn."""
+    if not course.category.is_public:
+        return []
+    if missing := exam_problems(course):
+        return [_("公需科目课程须有有效的考试才能发布：%(why)s", why="；".join(missing))]
+    return []
 
 
 def exam_problems(course: Course) -> list[str]:

@@ -1,5 +1,3 @@
-"""Organisations: districts, supervising departments, employer units and training providers."""
-
-from flask import Blueprint
-
-bp = Blueprint("orgs", __name__, template_folder="templates", url_prefix="/orgs")
+"""The organisation tree: districts, supervising departments, employer units and training
+providers. Below accounts: it knows nothing of users; the city admin's page for keeping it is in
+``lms.staff``."""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from lms.auth.models import User
+from lms.courses import hooks
 from lms.courses.models import SECONDS_PER_CREDIT_HOUR, Category, Course, credit_hours
 from lms.db import insert_once
 from lms.extensions import db
@@ -31,6 +33,11 @@ def credit_course(user_id: int, course: Course, when: datetime) -> bool:
         seconds=course.duration_seconds, year=year_of(when), source=Source.online_course,
         credited_at=when,
     ) is not None
+
+
+@hooks.course_page_part
+def _course_page_credit(user: User, course: Course) -> dict[str, Any]:
+    return {"credited": has_credit(user.id, course.id)}
 
 
 def has_credit(user_id: int, course_id: int) -> bool:

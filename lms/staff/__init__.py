@@ -1,4 +1,5 @@
-"""Managing people: a unit's roster and activations, bulk import, staff accounts and roles."""
+"""Managing people: a unit's roster and activations, bulk import, staff accounts and roles, and
+the organisation tree they sit in."""
 
 from flask import Blueprint
 

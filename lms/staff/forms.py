@@ -8,8 +8,9 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from lms.auth.forms import id_number_field
 from lms.auth.models import ROLE_LABELS, Role
-from lms.forms import choice_list, id_number_field, phone_field
+from lms.forms import choice_list, phone_field
 
 
 class ImportForm(FlaskForm):

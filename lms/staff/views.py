@@ -26,7 +26,7 @@ from lms.forms import ActionForm, choice_list
 from lms.orgs.forms import org_choices, unit_choices
 from lms.orgs.models import ORG_KIND_LABELS, Organisation, OrgKind
 from lms.orgs.services import get_org, get_unit, organisations
-from lms.staff import bp, importer, services
+from lms.staff import bp, importer, org_views, services  # noqa: F401  (org_views: its routes)
 from lms.staff.forms import ImportForm, RoleForm, SearchForm, StaffAccountForm
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -14,14 +14,14 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
-from lms.api.routing import operation, parse, respond
-from lms.api.schemas import HeartbeatAnswer, HeartbeatReport, PlaybackStarted
-from lms.api.views import require_login
 from lms.auth import sessions, tokens
+from lms.auth.guards import require_login
 from lms.courses.models import Video
 from lms.extensions import db
+from lms.jsonapi import operation, parse, respond
 from lms.watching import heartbeats, services
 from lms.watching.coverage import furthest
+from lms.watching.schemas import HeartbeatAnswer, HeartbeatReport, PlaybackStarted
 
 
 @operation("POST", "/videos/<int:video_id>/playbacks",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -13,6 +14,7 @@ from lms import clock
 from lms.auth import tokens
 from lms.auth.guards import require
 from lms.auth.models import Role, User
+from lms.courses import hooks
 from lms.courses import services as courses
 from lms.courses.models import Course, CourseStatus, Video, VideoState
 from lms.extensions import db
@@ -143,6 +145,21 @@ def is_complete(covered: float, duration: float) -> bool:
 
 
 # --- reading progress -----------------------------------------------------------------------
+
+
+@hooks.course_page_part
+def _course_page_progress(user: User, course: Course) -> dict[str, Any]:
+    return {"progress": progress_for(user, course)}
+
+
+@hooks.watched_seconds
+def covered_seconds(user: User) -> dict[int, float]:
+    """Seconds of each video the learner has verifiably watched, by video id."""
+    rows = db.session.execute(
+        sa.select(VideoProgress.video_id, VideoProgress.covered)
+        .where(VideoProgress.user_id == user.id)
+    )
+    return {video_id: seconds for video_id, seconds in rows}
 
 
 def progress_for(user: User, course: Course) -> dict[int, VideoProgress]:

@@ -81,6 +81,6 @@ def test_reviewer_sees_a_chinese_403_outside_their_unit(live_server, desktop):
     base, accounts = live_server["url"], live_server["accounts"]
     log_in(desktop, base, accounts["unit_reviewer"])
     desktop.get_by_text("您好，王芳").wait_for()
-    response = desktop.goto(f"{base}/orgs/")
+    response = desktop.goto(f"{base}/staff/organisations")
     assert response.status == 403
     desktop.get_by_text("没有权限").wait_for()

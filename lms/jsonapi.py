@@ -1,17 +1,34 @@
-"""Declaring API operations once: the route, its schemas, and its entry in the OpenAPI file."""
+"""The JSON API's plumbing, below every feature: the ``/api/v1`` blueprint, the registry of
+operations (each declared once: route, schemas, OpenAPI entry), the schema base and the one error
+shape. Features declare their operations here; the entry points (``lms.api``) add tokens and the
+document's route."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import jsonify, request
+from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from werkzeug.exceptions import BadRequest
 
-from lms.api import bp
+#: Authenticated by the browser's login session (writes then need the ``X-CSRFToken`` header) or
+#: by a bearer token from ``POST /api/v1/tokens``. Described at ``/api/v1/openapi.json``.
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class Schema(BaseModel):
+    """One schema per request and response type; the OpenAPI document is made from these."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Error(Schema):
+    error: str
+    message: str
 
 
 @dataclass(frozen=True)
@@ -134,8 +151,6 @@ def openapi_document() -> dict[str, Any]:
         for status, description in sorted(op.errors.items()):
             entry["responses"][str(status)] = {"description": description, **error}
         paths.setdefault(path, {})[op.method.lower()] = entry
-    from lms.api.schemas import Error
-
     ref(Error)
     return {
         "openapi": "3.1.0",
@@ -155,6 +170,4 @@ def openapi_document() -> dict[str, Any]:
 
 
 def _path_params(path: str) -> list[str]:
-    import re
-
     return re.findall(r"<int:(\w+)>", path)

@@ -1,4 +1,4 @@
-"""City admins keep the list of organisations."""
+"""City admins keep the organisation tree (the tree itself lives in ``lms.orgs``)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,15 @@ from lms.auth.guards import require_role
 from lms.auth.models import Role
 from lms.extensions import db
 from lms.forms import choice_list
-from lms.orgs import bp, services
+from lms.orgs import services
 from lms.orgs.forms import OrganisationForm, org_choices
 from lms.orgs.models import OrgKind
+from lms.staff import bp
 
 
-@bp.route("/", methods=["GET", "POST"])
+@bp.route("/organisations", methods=["GET", "POST"])
 @login_required
-def index() -> str | Response:
+def organisations() -> str | Response:
     require_role(Role.city_admin)
     form = OrganisationForm()
     none = choice_list([(0, _("（无）"))])
@@ -38,7 +39,10 @@ def index() -> str | Response:
         else:
             db.session.commit()
             flash(_("已添加%(kind)s：%(name)s", kind=org.kind_label, name=org.name), "success")
-            return redirect(url_for("orgs.index"))
+            return redirect(url_for("staff.organisations"))
     return render_template(
-        "orgs/index.html", form=form, organisations=services.organisations(), OrgKind=OrgKind
+        "staff/organisations.html",
+        form=form,
+        organisations=services.organisations(),
+        OrgKind=OrgKind,
     )
