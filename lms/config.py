@@ -136,7 +136,7 @@ def load(instance_path: Path) -> dict[str, Any]:
         "MEDIA_SECRET": _env("MEDIA_SECRET"),
         #: Front-end packages from the npm registry (hls.js), installed by `make`.
         "NODE_MODULES": PROJECT_ROOT / "node_modules",
-        # Verified watching (DESIGN §4): the server's clock decides what a heartbeat earns.
+        # Verified watching (rules §4): the server's clock decides what a heartbeat earns.
         #: Media seconds per second of the clock: 1.0 allows no fast-forwarding.
         "WATCH_RATE": _env_float("WATCH_RATE", 1.0),
         #: Jitter allowed, seconds.

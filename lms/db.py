@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -87,7 +87,13 @@ def insert_once(session: Any, model: type[Row], **values: Any) -> Row | None:
     two servers inserts it once."""
     from sqlalchemy.dialects import postgresql, sqlite
 
-    dialect = session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    postgres = session.get_bind().dialect.name == "postgresql"
+    insert = postgresql.insert if postgres else sqlite.insert
     statement = insert(model).values(**values).on_conflict_do_nothing().returning(model)
-    return session.scalar(statement)  # type: ignore[no-any-return]
+    row: Row | None = session.scalar(statement)
+    return row
+
+
+def rowcount(result: sa.Result[Any]) -> int:
+    """Rows an UPDATE or DELETE touched (a cursor's result has the count; typing says Result)."""
+    return cast(sa.CursorResult[Any], result).rowcount

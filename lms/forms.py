@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -23,7 +24,7 @@ def phone_field(form: FlaskForm, field: Field) -> None:
 
 
 def choice_list(
-    pairs: list[tuple[object, object]], optgroup: str | None = None
+    pairs: Sequence[tuple[object, object]], optgroup: str | None = None
 ) -> list[SelectChoice]:
     """Select options from (value, label) pairs, optionally inside one option group."""
     return [SelectChoice(value, str(label), optgroup=optgroup) for value, label in pairs]

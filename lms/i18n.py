@@ -9,6 +9,6 @@ LANGUAGE_COOKIE = "lms_lang"
 
 def select_locale() -> str:
     chosen = request.cookies.get(LANGUAGE_COOKIE) if has_request_context() else None
-    if chosen in current_app.config["LANGUAGES"]:
+    if chosen is not None and chosen in current_app.config["LANGUAGES"]:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]

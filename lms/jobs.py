@@ -152,7 +152,7 @@ def start_sweeper(
 def init_celery(app: Flask) -> Celery:
     """A Celery app whose tasks run inside this Flask app's context."""
 
-    class FlaskTask(Task):  # type: ignore[misc]
+    class FlaskTask(Task):
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             with app.app_context():
                 return self.run(*args, **kwargs)

@@ -103,7 +103,7 @@ def test_org_create_links_a_unit_to_its_district_and_department(app, orgs):
 
 
 def test_topic_lists_are_data_kept_per_year(app, database):
-    """DESIGN §3: topic lists are data, editable per year."""
+    """rules §3: topic lists are data, editable per year."""
     from lms.courses.services import topic_year, topics
 
     runner = app.test_cli_runner()

@@ -25,7 +25,7 @@ SELF_AUTHENTICATED = {"api.heartbeat"}
 @login_manager.request_loader
 def load_from_bearer(req: Any) -> User | None:
     """A bearer token stands in for the login session on API requests."""
-    if not req.path.startswith(bp.url_prefix + "/"):
+    if not req.path.startswith(f"{bp.url_prefix}/"):
         return None
     user = tokens.user_for(req.headers.get("Authorization"))
     if user is not None:

@@ -16,7 +16,8 @@ def require(allowed: bool) -> None:
 
 def actor() -> User:
     """The logged-in user (views behind ``login_required`` only)."""
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    user: User = current_user._get_current_object()
+    return user
 
 
 def require_login() -> User:

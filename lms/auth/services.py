@@ -53,7 +53,7 @@ def authenticate(id_number: str, password: str, client_address: str | None) -> U
     user = user_by_id_number(id_number)
     with constant_time():
         ok = user is not None and verify_password(user.password_hash, password)
-    if not ok:
+    if user is None or not ok:
         throttle.record_failure(*keys)
         raise LoginRefused(_("身份证号或密码不正确。"))
     if user.state is AccountState.pending:

@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.auth import tokens
 from lms.auth.models import LoginSession, RoleAssignment, User
-from lms.db import utcnow
+from lms.db import rowcount, utcnow
 from lms.extensions import db
 
 SESSION_KEY = "lms_sid"
@@ -135,7 +135,7 @@ def end_all(user: User, keep: LoginSession | None = None) -> int:
     )
     if keep is not None:
         query = query.where(LoginSession.id != keep.id)
-    return db.session.execute(query.values(ended_at=utcnow())).rowcount
+    return rowcount(db.session.execute(query.values(ended_at=utcnow())))
 
 
 def open_sessions(user: User) -> list[LoginSession]:
@@ -156,7 +156,7 @@ def prune(older_than: timedelta) -> int:
             sa.or_(LoginSession.ended_at < cutoff, LoginSession.last_seen_at < cutoff)
         )
     )
-    return result.rowcount
+    return rowcount(result)
 
 
 class SignedCookie(SecureCookieSessionInterface):
@@ -167,4 +167,4 @@ class SignedCookie(SecureCookieSessionInterface):
         serializer = app.extensions.get("session_serializer")
         if serializer is None:
             serializer = app.extensions["session_serializer"] = super().get_signing_serializer(app)
-        return serializer  # type: ignore[no-any-return]
+        return serializer

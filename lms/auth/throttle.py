@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from lms.auth.models import LoginThrottle
-from lms.db import utcnow
+from lms.db import rowcount, utcnow
 from lms.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -126,9 +126,9 @@ def _insert_row(key: str) -> LoginThrottle:
             db.session.add(row)
         return row
     except sa.exc.IntegrityError:
-        row = db.session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
-        assert row is not None
-        return row
+        theirs = db.session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
+        assert theirs is not None
+        return theirs
 
 
 def prune() -> int:
@@ -140,7 +140,7 @@ def prune() -> int:
             sa.or_(LoginThrottle.blocked_until.is_(None), LoginThrottle.blocked_until < cutoff),
         )
     )
-    return result.rowcount
+    return rowcount(result)
 
 
 def clear(key: str) -> None:

@@ -67,12 +67,12 @@ def register() -> str | Response:
     form = RegisterForm()
     form.unit_id.choices = unit_choices()
     form.title_series_id.choices = title_series_choices()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and (unit := get_unit(form.unit_id.data)) is not None:
         registration = services.Registration(
             id_number=form.id_number.data,
             name=form.name.data.strip(),
             phone=form.phone.data,
-            unit=get_unit(form.unit_id.data),
+            unit=unit,
             title_series=get_title_series(form.title_series_id.data),
             password=form.password.data,
         )

@@ -140,7 +140,8 @@ def create_course() -> Any:
     require(user.has_role(Role.provider))
     form = parse(CourseCreate)
     provider = get_org(form.provider_id, OrgKind.provider)
-    require(provider is not None)
+    if provider is None:
+        abort(403)
     wanted = set(form.title_series_ids)
     fields = services.CourseFields(
         title=form.title,

@@ -40,7 +40,7 @@ class Category(enum.StrEnum):
     def parse(cls, value: str | None) -> Category | None:
         """The category named ``value``, or None for anything else (a filter left empty)."""
         try:
-            return cls(value)
+            return cls(value or "")
         except ValueError:
             return None
 

@@ -29,7 +29,7 @@ from lms.courses.models import (
     VideoState,
 )
 from lms.courses.probe import megabytes
-from lms.db import utcnow
+from lms.db import rowcount, utcnow
 from lms.extensions import db
 from lms.orgs.models import Organisation, OrgKind, TitleSeries
 from lms.pagination import Page, paginate
@@ -267,13 +267,13 @@ def append_chunk(video: Video, offset: int, part: Path) -> bool:
             return False
         # Moving the mark takes the row's lock (the database's on SQLite) until the caller
         # commits: the bytes below go in while no other chunk can.
-        moved = db.session.execute(
+        moved = rowcount(db.session.execute(
             sa.update(Video)
             .where(Video.id == video.id, Video.received == offset,
                    Video.state == VideoState.uploading)
             .values(received=offset + stored)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ))
         db.session.refresh(video)
         if not moved:
             raise OffsetMismatch(video.received)

@@ -23,7 +23,7 @@ from lms.courses import storage
 from lms.courses.models import Video, VideoState
 from lms.courses.probe import Refused, probe
 from lms.courses.transcode import Stopped, TranscodeFailed, transcode
-from lms.db import utcnow
+from lms.db import rowcount, utcnow
 from lms.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -72,12 +72,12 @@ def _holds_lease(video_id: int, attempt: int) -> sa.ColumnElement[bool]:
 
 def _record(video_id: int, attempt: int, **values: Any) -> bool:
     """Write ``values`` if this attempt still holds the lease; commit; say whether it did."""
-    written = db.session.execute(
+    written = rowcount(db.session.execute(
         sa.update(Video)
         .where(_holds_lease(video_id, attempt))
         .values(**values)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     db.session.commit()
     return bool(written)
 

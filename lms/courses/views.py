@@ -96,7 +96,8 @@ def new() -> str | Response:
     _course_form(form)
     if form.validate_on_submit():
         provider = get_org(form.provider_id.data, OrgKind.provider)
-        require(provider is not None)
+        if provider is None:
+            abort(403)
         try:
             course = services.create_course(actor(), provider, _fields(form))
         except services.CourseError as exc:
@@ -301,7 +302,7 @@ def my() -> str:
 def cover_image(course_id: int) -> Response:
     course = db.get_or_404(Course, course_id)
     require(course.can_view(actor()) and course.cover is not None)
-    return send_from_directory(storage.media_root(), course.cover, max_age=3600)
+    return send_from_directory(storage.media_root(), str(course.cover), max_age=3600)
 
 
 @bp.route("/<int:course_id>/videos/<int:video_id>")

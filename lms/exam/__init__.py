@@ -1,4 +1,4 @@
-"""Exams: question banks, import/export, papers, attempts and grading (DESIGN §5)."""
+"""Exams: question banks, import/export, papers, attempts and grading (rules §5)."""
 
 from flask import Blueprint
 

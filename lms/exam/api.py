@@ -1,5 +1,5 @@
 """The exam part of the JSON API: the learner's standing with a course's exam, taking a paper
-(answers saved one at a time), submitting, the result, applying to re-study (DESIGN §5).
+(answers saved one at a time), submitting, the result, applying to re-study (rules §5).
 
 The same flow as the learner's pages (``learner_views``), through the same services: the paper
 goes out as ``papers.public`` (no answers) while the attempt is open, and what a submitted one

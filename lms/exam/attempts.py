@@ -1,4 +1,4 @@
-"""A learner's attempts at a course's exam (DESIGN §5).
+"""A learner's attempts at a course's exam (rules §5).
 
 The exam opens when every video of the course is complete. Starting an attempt draws its
 paper and freezes it in the attempt; answers are saved one question at a time, so a closed tab

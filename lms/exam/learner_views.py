@@ -1,5 +1,5 @@
 """The learner's side of an exam: where they stand, taking a paper (answers saved as they go),
-the result (DESIGN §5)."""
+the result (rules §5)."""
 
 from __future__ import annotations
 

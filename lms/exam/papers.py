@@ -1,4 +1,4 @@
-"""Drawing a paper: a fresh random selection per attempt, frozen with it (DESIGN §5).
+"""Drawing a paper: a fresh random selection per attempt, frozen with it (rules §5).
 
 What is drawn is copied into the paper — stem, options, the correct ones, points — so that
 changing a bank never changes a paper already drawn. Every option gets an id that is random
@@ -136,7 +136,8 @@ def shortfalls(rules: Sequence[Rule], pool: Sequence[Candidate]) -> list[str]:
 
 
 def _shortfalls(rules: Sequence[Rule], groups: list[Group]) -> list[str]:
-    found, taken = [], set()
+    found: list[str] = []
+    taken: set[int] = set()
     for rule in rules:
         available = _available(rule, groups, taken)
         if len(available) < rule.count:

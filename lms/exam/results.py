@@ -1,4 +1,4 @@
-"""What a learner may see of a submitted attempt, as the course's exam allows (DESIGN §5).
+"""What a learner may see of a submitted attempt, as the course's exam allows (rules §5).
 
 One decision for the result page and the API, so the two never show different things: the
 score always; the questions answered wrongly (without their answers) unless the exam shows the

@@ -1,4 +1,4 @@
-"""Question banks: who keeps which, and importing and exporting their questions (DESIGN §5).
+"""Question banks: who keeps which, and importing and exporting their questions (rules §5).
 
 An import is checked, shown, then taken all or nothing: the uploaded file is kept between its
 preview and its confirmation (``QuestionImport``), read again when confirmed, and imported once
@@ -23,6 +23,7 @@ from lms.auth.guards import require
 from lms.auth.models import Role, User
 from lms.courses import hooks
 from lms.courses.models import Course
+from lms.db import rowcount
 from lms.exam import papers
 from lms.exam.formats import MAX_BYTES, Problem, Reading, aiken, excel, gift, text
 from lms.exam.models import CourseExam, Question, QuestionBank, QuestionImport, ShowAfter
@@ -216,7 +217,7 @@ def prune_imports(older_than: timedelta) -> int:
         sa.delete(QuestionImport).where(QuestionImport.imported_at.is_(None),
                                         QuestionImport.created_at < clock.now() - older_than)
     )
-    return removed.rowcount  # type: ignore[attr-defined, no-any-return]
+    return rowcount(removed)
 
 
 # --- export ------------------------------------------------------------------------------------
@@ -324,7 +325,7 @@ def _read_groups(version: tuple[str, tuple[int, ...], int, datetime | None]
 
 def _drafts(ids: list[int]) -> dict[int, papers.Draft]:
     """The drafts of the questions drawn, read as rows: a paper reads only what it copies."""
-    drafts = {}
+    drafts: dict[int, papers.Draft] = {}
     for at in range(0, len(ids), 1000):  # within SQLite's limit on parameters
         rows = db.session.execute(
             sa.select(Question.id, Question.type, Question.stem, Question.options,

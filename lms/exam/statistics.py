@@ -1,4 +1,4 @@
-"""A course's exam in numbers, for those who set it (DESIGN §5): how many sat it and passed,
+"""A course's exam in numbers, for those who set it (rules §5): how many sat it and passed,
 how the scores spread, which questions are most often answered wrongly, and every submitted
 attempt as an Excel sheet.
 

@@ -35,7 +35,8 @@ def banks() -> str | Response:
     user = require_role(Role.exam_admin, Role.provider)
     form = BankForm()
     owners = [] if not user.has_role(Role.exam_admin) else [("", _("市题库（题库管理员）"))]
-    owners += [(str(a.org_id), a.org.name) for a in user.roles if a.role is Role.provider]
+    owners += [(str(a.org_id), a.org.name) for a in user.roles
+               if a.role is Role.provider and a.org is not None]
     form.provider_id.choices = choice_list(owners)
     if form.validate_on_submit():
         provider = (db.session.get(Organisation, int(form.provider_id.data))

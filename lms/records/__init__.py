@@ -1,4 +1,4 @@
-"""The learning record (学习档案) and each year's completion (年度完成情况), DESIGN §6."""
+"""The learning record (学习档案) and each year's completion (年度完成情况), rules §6."""
 
 from flask import Blueprint
 

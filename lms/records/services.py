@@ -41,11 +41,12 @@ def _course_page_credit(user: User, course: Course) -> dict[str, Any]:
 
 
 def has_credit(user_id: int, course_id: int) -> bool:
-    return db.session.scalar(
-        sa.select(sa.func.count()).where(
+    found = db.session.scalar(
+        sa.select(LearningRecord.id).where(
             LearningRecord.user_id == user_id, LearningRecord.course_id == course_id
-        )
-    ) > 0
+        ).limit(1)
+    )
+    return found is not None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 // The course video player: HLS through hls.js (served by this site) where the browser has Media
 // Source Extensions, native HLS elsewhere (iPhone).
 //
-// For a learner it also runs a verified playback (DESIGN §4): it starts one on the server, sends
+// For a learner it also runs a verified playback (rules §4): it starts one on the server, sends
 // a heartbeat every few seconds and on every change (play, pause, hidden, ended), and shows what
 // the server verified. The server's clock decides what counts; this script only keeps an honest
 // learner from losing time: it pauses when the page is hidden or the network is gone, undoes

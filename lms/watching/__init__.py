@@ -1,2 +1,2 @@
 """Verified watching: playback sessions, heartbeats checked against the server's clock, and
-coverage kept as merged intervals (DESIGN §4)."""
+coverage kept as merged intervals (rules §4)."""

@@ -4,7 +4,7 @@ The heartbeat is the platform's hottest request: at the city's peak about 1,300 
 with a read and a durable write. A database round trip costs about as much CPU as a whole
 trivial Flask request, so heartbeats are judged in batches: whatever arrived while the last
 batch was being written is locked with one query, judged in Python (``judge``, the rules of
-DESIGN §4 on plain values), written with one statement (see ``store``) and committed once;
+rules §4 on plain values), written with one statement (see ``store``) and committed once;
 only then does each request get its answer. Under load batches grow; alone, a heartbeat is a
 batch of one and waits for nothing.
 
@@ -20,7 +20,7 @@ import queue
 import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -128,7 +128,7 @@ class Judged:
 
 
 def judge(state: Tracked, report: Report, now: datetime) -> Judged:
-    """Apply one heartbeat to ``state`` (DESIGN §4) and say what it earned."""
+    """Apply one heartbeat to ``state`` (rules §4) and say what it earned."""
     if state.ended:
         return Judged(Verdict.ended, 0.0, False)
     if report.seq <= state.last_seq:
@@ -246,7 +246,9 @@ def _judge_all(batch: list[Pending]) -> list[Answer | PlaybackNotFound]:
     )
     for index, state, completed_at in completions:
         if _credit_if_course_complete(state, completed_at):
-            answers[index] = replace(answers[index], course_credited=True)
+            answer = answers[index]
+            assert isinstance(answer, Answer)
+            answers[index] = replace(answer, course_credited=True)
     return answers
 
 
@@ -360,7 +362,8 @@ class Batcher:
             # The batcher keeps one connection: no checkout from the pool, and no ping to
             # test it, per batch. Its session (this thread's db.session) works on it; after a
             # lost connection, the next batch reconnects.
-            db.session.registry.set(Session(bind=connection))
+            # A plain Session, not Flask-SQLAlchemy's: it is bound to this one connection.
+            cast(Any, db.session.registry).set(Session(bind=connection))
             try:
                 while (batch := self._next_batch()) is not None:
                     try:
@@ -398,7 +401,7 @@ def _batcher(app: Flask) -> Batcher:
         batcher = app.extensions.get("heartbeat_batcher")
         if batcher is None:
             batcher = app.extensions["heartbeat_batcher"] = Batcher(app)
-    return batcher  # type: ignore[no-any-return]
+    return batcher
 
 
 def stop_batcher(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Playbacks: starting one, where to resume, the rules in force (DESIGN §4). Heartbeats are
+"""Playbacks: starting one, where to resume, the rules in force (rules §4). Heartbeats are
 judged in ``heartbeats``."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from lms.auth.models import Role, User
 from lms.courses import hooks
 from lms.courses import services as courses
 from lms.courses.models import Course, CourseStatus, Video, VideoState
+from lms.db import rowcount
 from lms.extensions import db
 from lms.watching.coverage import Rules, furthest
 from lms.watching.models import Heartbeat, Playback, VideoProgress
@@ -102,7 +103,9 @@ def _progress(user_id: int, video_id: int) -> VideoProgress:
             with db.session.begin_nested():
                 db.session.add(progress)
         except sa.exc.IntegrityError:  # the same learner, in another tab, just did
-            progress = db.session.get(VideoProgress, (user_id, video_id), populate_existing=True)
+            theirs = db.session.get(VideoProgress, (user_id, video_id), populate_existing=True)
+            assert theirs is not None
+            return theirs
     return progress
 
 
@@ -179,4 +182,4 @@ def prune(older_than: timedelta) -> int:
     cutoff = clock.now() - older_than
     removed = db.session.execute(sa.delete(Heartbeat).where(Heartbeat.received_at < cutoff))
     db.session.execute(sa.delete(Playback).where(Playback.ended_at < cutoff))
-    return removed.rowcount
+    return rowcount(removed)

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 from psycopg.rows import namedtuple_row
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from lms.auth.models import AccountState, ApiToken, LoginSession, Role, RoleAssignment, User
 from lms.watching.models import Heartbeat, Playback, VideoProgress
@@ -47,7 +47,7 @@ class Store(Protocol):
         """Write back changed playbacks and progress, log heartbeats, note login sessions."""
 
 
-def for_session(session: Session) -> Store:
+def for_session(session: Session | scoped_session[Any]) -> Store:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         return PostgresStore(connection.connection.driver_connection)
@@ -129,7 +129,7 @@ class PostgresStore:
 
     def _rows(self, sql: str, *params: Any) -> list[Any]:
         with self.connection.cursor(row_factory=namedtuple_row) as cursor:
-            return cursor.execute(sql, params).fetchall()  # type: ignore[no-any-return]
+            return cursor.execute(sql, params).fetchall()
 
     def lock(self, hashes: Sequence[str]) -> Iterable[Any]:
         return self._rows(self.LOCK, ",".join(hashes))
@@ -163,9 +163,17 @@ def _iso(value: Any) -> str:
 
 # --- anywhere else: SQLAlchemy Core -----------------------------------------------------------
 
-_playbacks, _progress = Playback.__table__, VideoProgress.__table__
-_users, _roles = User.__table__, RoleAssignment.__table__
-_sessions, _tokens = LoginSession.__table__, ApiToken.__table__
+
+
+def _table(model: type[Any]) -> sa.Table:
+    table = model.__table__
+    assert isinstance(table, sa.Table)
+    return table
+
+
+_playbacks, _progress = _table(Playback), _table(VideoProgress)
+_users, _roles = _table(User), _table(RoleAssignment)
+_sessions, _tokens = _table(LoginSession), _table(ApiToken)
 _ACTIVE_LEARNER = sa.and_(
     _users.c.state == AccountState.active,
     sa.exists().where(_roles.c.user_id == _users.c.id, _roles.c.role == Role.learner),
@@ -222,7 +230,7 @@ class CoreStore:
     SAVE_PLAYBACKS = _keyed(_playbacks, ("id",), _PLAYBACK_COLUMNS)
     SAVE_PROGRESS = _keyed(_progress, ("user_id", "video_id"), _PROGRESS_COLUMNS)
     NOTE_SESSIONS = _keyed(_sessions, ("id",), _SEEN_COLUMNS)
-    LOG = Heartbeat.__table__.insert()
+    LOG = _table(Heartbeat).insert()
 
     def __init__(self, connection: sa.Connection) -> None:
         self.connection = connection

@@ -1,4 +1,4 @@
-"""A learner on a phone goes through a public course's whole exam cycle (DESIGN §4–§6): the exam
+"""A learner on a phone goes through a public course's whole exam cycle (rules §4–§6): the exam
 is closed until the video is watched through the real player; two failed attempts (answers
 autosaved as chosen, kept when the page is closed) lock it; 申请重新学习 starts watching over;
 after watching again a fresh attempt passes, and the course's hours are in the year page, once.

@@ -1,4 +1,4 @@
-"""The learner's exam over the JSON API (DESIGN §5): the same flow as the pages, with a bearer
+"""The learner's exam over the JSON API (rules §5): the same flow as the pages, with a bearer
 token or the browser's cookie and CSRF header; the paper never carries its answers while open;
 the server's clock ends the attempt; a pass credits the course once."""
 

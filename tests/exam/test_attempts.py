@@ -1,4 +1,4 @@
-"""Attempts (DESIGN §5): the exam opens when every video is complete; the paper is drawn and
+"""Attempts (rules §5): the exam opens when every video is complete; the paper is drawn and
 frozen at the start; answers are saved as the learner goes; the server's clock ends the
 attempt; two failures close the exam; a pass credits the course's hours once."""
 

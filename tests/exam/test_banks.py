@@ -1,4 +1,4 @@
-"""Question banks in the browser (DESIGN §5): the city's exam admins and providers keep banks;
+"""Question banks in the browser (rules §5): the city's exam admins and providers keep banks;
 a file is previewed with every problem by its row or line, and imported all or nothing, once;
 a bank exports to the template and to GIFT."""
 

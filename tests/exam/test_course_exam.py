@@ -1,4 +1,4 @@
-"""A course's exam settings (DESIGN §5): which banks and how many questions of each type, points,
+"""A course's exam settings (rules §5): which banks and how many questions of each type, points,
 pass mark, time; a public course is published only with an exam whose papers can be drawn."""
 
 import re

@@ -1,4 +1,4 @@
-"""The Excel template (DESIGN §5): what an exam admin downloads, fills in and uploads; every
+"""The Excel template (rules §5): what an exam admin downloads, fills in and uploads; every
 problem tied to the row Excel shows; damaged, disguised or huge files refused whole, never a
 crash; a bank exported into the template or as GIFT reads back the same."""
 

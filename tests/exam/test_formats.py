@@ -1,4 +1,4 @@
-"""Question files (DESIGN §5): Aiken and GIFT as Moodle writes them, UTF-8 with or without BOM and
+"""Question files (rules §5): Aiken and GIFT as Moodle writes them, UTF-8 with or without BOM and
 GBK; every problem tied to its line; anything the platform cannot ask is reported, never
 dropped; random bytes and mangled files get an answer, never an exception."""
 

@@ -1,4 +1,4 @@
-"""Grading (DESIGN §5): a question scores only when exactly right; the pass mark decides; what a
+"""Grading (rules §5): a question scores only when exactly right; the pass mark decides; what a
 browser sends beyond the paper changes nothing. Exhaustive over small papers, and property-based
 over random ones."""
 

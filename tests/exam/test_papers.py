@@ -1,4 +1,4 @@
-"""Drawing papers (DESIGN §5): a fresh random paper per attempt, by the exam's counts per type,
+"""Drawing papers (rules §5): a fresh random paper per attempt, by the exam's counts per type,
 frozen with the attempt; what the learner sees never tells the answer."""
 
 import random

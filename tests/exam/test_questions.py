@@ -1,4 +1,4 @@
-"""Questions one at a time (DESIGN §5): an admin adds, edits, retires and restores a question
+"""Questions one at a time (rules §5): an admin adds, edits, retires and restores a question
 in the browser, is told in plain words what is wrong with one, and a paper already drawn keeps
 the question as it was when it was drawn."""
 

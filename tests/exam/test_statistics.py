@@ -1,4 +1,4 @@
-"""A course's exam statistics (DESIGN §5): numbers, the score histogram, the questions most often
+"""A course's exam statistics (rules §5): numbers, the score histogram, the questions most often
 answered wrongly and the results as Excel, from real attempts of several learners; who may see
 them; and that the page carries no answer's option id."""
 

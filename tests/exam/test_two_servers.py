@@ -1,7 +1,7 @@
 """Two app servers on one database (PostgreSQL in CI) receiving exam requests at the same
 moment — a double click that went to both, a retried request, two tabs: one attempt is
 started, every answer saved is kept, a paper is graded once, and a pass credits the course's
-hours exactly once (DESIGN §5)."""
+hours exactly once (rules §5)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Verified watching through the real API, as honest learners and as scripted cheaters would
-drive it (DESIGN §4). Every figure is exact: the server's clock is the test's.
+drive it (rules §4). Every figure is exact: the server's clock is the test's.
 
 Rules in force: rate 1.0×, 2.5 s of grace, heartbeats every 15 s (a silence longer than 30 s
 earns one gap's worth), complete at 95 %.

@@ -49,7 +49,9 @@ def read(text: str) -> Reading:
 def _blocks(text: str) -> list[tuple[int, str]]:
     """Questions and category lines, with the line each starts on: questions are separated by
     blank lines, comments dropped; a blank line inside braces does not end a question."""
-    blocks, lines, start, depth = [], [], 0, 0
+    blocks: list[tuple[int, str]] = []
+    lines: list[str] = []
+    start, depth = 0, 0
     for number, raw in enumerate(text.split("\n"), 1):
         line = raw.rstrip()
         if line.lstrip().startswith("//"):
@@ -118,7 +120,9 @@ def _choice(reading: Reading, start: int, stem: str, body: str, explanation: str
     if marked[0].strip():
         reading.refuse(start, f"答案部分应以 = 或 ~ 开头：“{_clean(marked[0])[:20]}”")
         return
-    options, correct, weighted = [], set(), False
+    options: list[str] = []
+    correct: set[int] = set()
+    weighted = False
     for marker, answer in zip(marked[1::2], marked[2::2], strict=True):
         answer = answer.strip()
         weight = _WEIGHT.match(answer)
