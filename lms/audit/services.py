@@ -1,4 +1,4 @@
-"""Writing the audit record, and the registry of privileged services.
+"""Writing the audit record, the registry of privileged services, and searching the record.
 
 A privileged service calls :func:`record` once, after its checks and its change and before its
 caller commits: the entry is part of the action's transaction, kept with it or rolled back
@@ -11,12 +11,17 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
+import sqlalchemy as sa
 from flask import current_app, has_request_context, request
 from flask_babel import force_locale
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from lms import clock
 from lms.audit.models import ACTIONS, AuditEntry
@@ -24,8 +29,12 @@ from lms.auth.models import ROLE_LABELS, Role, User
 from lms.extensions import db
 from lms.orgs import services as orgs
 from lms.orgs.models import Organisation
+from lms.pagination import Page, paginate
 
 logger = logging.getLogger(__name__)
+PAGE_SIZE = 50
+#: Dates in searches are the city's.
+CITY_TIME = ZoneInfo("Asia/Shanghai")
 #: Anything shaped like a resident ID number, inside any text the record keeps.
 ID_NUMBER = re.compile(r"(?<![0-9])([0-9]{4})[0-9]{10}([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
 
@@ -161,4 +170,53 @@ def _organisation_created(org: Organisation, **_: Any) -> None:
 
 
 privileged("org.create")(orgs.create_organisation)
+
+
+# --- reading the record ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Search:
+    #: A name (contained in the actor's name as recorded) or a masked ID number (3710…1089).
+    who: str = ""
+    actor_id: int | None = None
+    action: str | None = None
+    start: date | None = None
+    end: date | None = None
+    object_type: str | None = None
+    object_id: int | None = None
+    page: int = 1
+
+
+MASKED_ID = re.compile(r"([0-9]{4})[*＊.…]+([0-9]{3}[0-9X])", re.ASCII)
+
+
+def search(query: Search) -> Page[AuditEntry]:
+    """Entries matching ``query``, newest first, a page at a time."""
+    select = sa.select(AuditEntry).options(selectinload(AuditEntry.actor))
+    who = query.who.strip().upper()
+    if masked := MASKED_ID.fullmatch(who):
+        people = sa.select(User.id).where(User.id_number.like(f"{masked[1]}%{masked[2]}"))
+        select = select.where(AuditEntry.actor_id.in_(people))
+    elif who:
+        select = select.where(AuditEntry.actor_name.contains(query.who.strip(), autoescape=True))
+    if query.actor_id:
+        select = select.where(AuditEntry.actor_id == query.actor_id)
+    if query.action:
+        select = select.where(AuditEntry.action == query.action)
+    if query.start:
+        select = select.where(AuditEntry.at >= city_midnight(query.start))
+    if query.end:
+        select = select.where(AuditEntry.at < city_midnight(query.end + timedelta(days=1)))
+    if query.object_type:
+        select = select.where(AuditEntry.object_type == query.object_type)
+    if query.object_id:
+        select = select.where(AuditEntry.object_id == query.object_id)
+    return paginate(select.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()), query.page,
+                    PAGE_SIZE)
+
+
+def city_midnight(day: date) -> datetime:
+    """The moment ``day`` begins in the city."""
+    return datetime.combine(day, time(), CITY_TIME)
 
