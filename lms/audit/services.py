@@ -1,4 +1,4 @@
-"""Writing the audit record, the registry of privileged services, and searching the record.
+"""Writing the audit record, the registry of privileged services, and reading the record back.
 
 A privileged service calls :func:`record` once, after its checks and its change and before its
 caller commits: the entry is part of the action's transaction, kept with it or rolled back
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
@@ -220,3 +220,12 @@ def city_midnight(day: date) -> datetime:
     """The moment ``day`` begins in the city."""
     return datetime.combine(day, time(), CITY_TIME)
 
+
+def history(obj: Any, actions: Sequence[str]) -> list[AuditEntry]:
+    """What was done to ``obj`` by these actions, oldest first."""
+    return list(db.session.scalars(
+        sa.select(AuditEntry)
+        .where(AuditEntry.object_type == obj.__tablename__, AuditEntry.object_id == obj.id,
+               AuditEntry.action.in_(actions))
+        .order_by(AuditEntry.at, AuditEntry.id)
+    ))

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import ClientDisconnected
 
 from lms.audit import services as audit
+from lms.audit.models import AuditEntry
 from lms.auth.guards import require
 from lms.auth.models import Role, User
 from lms.courses import storage
@@ -105,6 +106,10 @@ def _apply(course: Course, fields: CourseFields) -> None:
     course.title_series = list(fields.title_series)
 
 
+#: What the course's review history shows, from the audit record.
+REVIEW_ACTIONS = ("course.submit", "course.return", "course.publish", "course.archive")
+
+
 @audit.privileged("course.submit")
 def submit(actor: User, course: Course) -> None:
     """The provider sends a finished draft to the city for publication."""
@@ -119,7 +124,7 @@ def submit(actor: User, course: Course) -> None:
         )
     course.status = CourseStatus.submitted
     course.submitted_at = utcnow()
-    course.review_note = None
+    course.review_note = None  # the returns and their reasons stay in the review history
     db.session.flush()
     audit.record(actor, "course.submit", course, acting_as=[(Role.provider, course.provider)])
 
@@ -163,6 +168,12 @@ def archive(actor: User, course: Course) -> None:
     course.status = CourseStatus.archived
     db.session.flush()
     audit.record(actor, "course.archive", course, acting_as=[Role.city_admin])
+
+
+def review_history(course: Course) -> list[AuditEntry]:
+    """The course's submissions, returns with their reasons, publication and archiving, oldest
+    first: the record keeps every one, where the review note keeps only the last return."""
+    return audit.history(course, REVIEW_ACTIONS)
 
 
 def courses_of(user: User) -> list[Course]:

@@ -136,6 +136,7 @@ def edit(course_id: int) -> str | Response:
     return render_template(
         "courses/form.html", form=form, course=course, cover_form=CoverForm(),
         action=ActionForm(), editable=course.can_edit(actor()),
+        history=services.review_history(course),
     )
 
 
@@ -290,6 +291,7 @@ def detail(course_id: int) -> str:
         progress=watching.progress_for(actor(), course),
         credited=has_credit(actor().id, course.id),
         action=ActionForm(),
+        history=services.review_history(course) if course.can_manage(actor()) else [],
     )
 
 
