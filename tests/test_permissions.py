@@ -111,6 +111,7 @@ MATRIX = [
           allow(ADMIN, 302)),
     Route("staff.organisations", "GET", lambda w: "/staff/organisations", allow(ADMIN)),
     Route("staff.organisations", "POST", lambda w: "/staff/organisations", allow(ADMIN)),
+    Route("audit.index", "GET", lambda w: "/audit/", allow(ADMIN)),
     # Courses: the provider's draft, a published course with a ready video.
     Route("courses.catalog", "GET", lambda w: "/courses/", allow(SIGNED_IN)),
     Route("courses.my", "GET", lambda w: "/courses/my", allow(SIGNED_IN)),

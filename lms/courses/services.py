@@ -16,6 +16,8 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import ClientDisconnected
 
+from lms.audit import services as audit
+from lms.audit.models import AuditEntry
 from lms.auth.guards import require
 from lms.auth.models import Role, User
 from lms.courses import hooks, storage
@@ -102,6 +104,11 @@ def _apply(course: Course, fields: CourseFields) -> None:
     course.title_series = list(fields.title_series)
 
 
+#: What the course's review history shows, from the audit record.
+REVIEW_ACTIONS = ("course.submit", "course.return", "course.publish", "course.archive")
+
+
+@audit.privileged("course.submit")
 def submit(actor: User, course: Course) -> None:
     """The provider sends a finished draft to the city for publication."""
     require(course.can_edit(actor))
@@ -115,10 +122,12 @@ def submit(actor: User, course: Course) -> None:
         )
     course.status = CourseStatus.submitted
     course.submitted_at = utcnow()
-    course.review_note = None
+    course.review_note = None  # the returns and their reasons stay in the review history
     db.session.flush()
+    audit.record(actor, "course.submit", course, acting_as=[(Role.provider, course.provider)])
 
 
+@audit.privileged("course.publish")
 def publish(actor: User, course: Course) -> None:
     require(actor.is_city_admin)
     if course.status is not CourseStatus.submitted:
@@ -131,9 +140,11 @@ def publish(actor: User, course: Course) -> None:
     course.published_at = utcnow()
     course.published_by_id = actor.id
     db.session.flush()
+    audit.record(actor, "course.publish", course, acting_as=[Role.city_admin])
     logger.info("course %s published by %s", course.id, actor.id)
 
 
+@audit.privileged("course.return")
 def return_to_draft(actor: User, course: Course, note: str) -> None:
     require(actor.is_city_admin)
     if course.status is not CourseStatus.submitted:
@@ -141,14 +152,23 @@ def return_to_draft(actor: User, course: Course, note: str) -> None:
     course.status = CourseStatus.draft
     course.review_note = note.strip() or None
     db.session.flush()
+    audit.record(actor, "course.return", course, acting_as=[Role.city_admin], reason=note)
 
 
+@audit.privileged("course.archive")
 def archive(actor: User, course: Course) -> None:
     require(actor.is_city_admin)
     if course.status is not CourseStatus.published:
         raise CourseError(_("只有已发布的课程可以归档。"))
     course.status = CourseStatus.archived
     db.session.flush()
+    audit.record(actor, "course.archive", course, acting_as=[Role.city_admin])
+
+
+def review_history(course: Course) -> list[AuditEntry]:
+    """The course's submissions, returns with their reasons, publication and archiving, oldest
+    first: the record keeps every one, where the review note keeps only the last return."""
+    return audit.history(course, REVIEW_ACTIONS)
 
 
 def courses_of(user: User) -> list[Course]:

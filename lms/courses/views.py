@@ -135,6 +135,7 @@ def edit(course_id: int) -> str | Response:
     return render_template(
         "courses/form.html", form=form, course=course, cover_form=CoverForm(),
         action=ActionForm(), editable=course.can_edit(actor()),
+        history=services.review_history(course),
     )
 
 
@@ -288,6 +289,7 @@ def detail(course_id: int) -> str:
         course=course,
         **hooks.course_page(actor(), course),
         action=ActionForm(),
+        history=services.review_history(course) if course.can_manage(actor()) else [],
     )
 
 

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from lms import clock
+from lms.audit import services as audit
 from lms.auth.guards import require
 from lms.auth.models import Role, User
 from lms.courses import hooks
@@ -62,6 +63,12 @@ def banks_for(user: User) -> list[QuestionBank]:
     return list(db.session.scalars(query))
 
 
+def _keeping(bank: QuestionBank) -> list[audit.Capacity]:
+    """Who may change ``bank``, as ``QuestionBank.can_manage`` says."""
+    return [Role.exam_admin, (Role.provider, bank.provider)]
+
+
+@audit.privileged("bank.create")
 def create_bank(actor: User, name: str, description: str = "",
                 provider: Organisation | None = None) -> QuestionBank:
     """A new bank, the city's (``provider`` None) or a provider's."""
@@ -70,6 +77,8 @@ def create_bank(actor: User, name: str, description: str = "",
     require(bank.can_manage(actor))
     db.session.add(bank)
     db.session.flush()
+    audit.record(actor, "bank.create", bank, acting_as=_keeping(bank),
+                 details={"provider": provider.name if provider else None})
     return bank
 
 
@@ -110,6 +119,7 @@ def get_question(actor: User, question_id: int) -> Question:
     return question
 
 
+@audit.privileged("question.create", "question.edit")
 def save_question(actor: User, bank: QuestionBank, draft: Draft,
                   question: Question | None = None) -> Question:
     """Add ``draft`` to ``bank``, or make ``question`` say it instead. Papers already drawn
@@ -118,21 +128,28 @@ def save_question(actor: User, bank: QuestionBank, draft: Draft,
     found = problems(draft)
     if found:
         raise QuestionRefused("；".join(found))
+    action = "question.create" if question is None else "question.edit"
     if question is None:
         question = Question.from_draft(bank, draft)
         db.session.add(question)
     else:
         question.amend(draft)
     db.session.flush()
+    audit.record(actor, action, question, acting_as=_keeping(bank), details={"bank": bank.name})
     return question
 
 
+@audit.privileged("question.retire", "question.restore")
 def set_retired(actor: User, question: Question, retired: bool) -> list[Course]:
     """Take a question out of use (or back into it); the courses whose exams can no longer be
-    drawn because of it, so that the admin is told."""
+    drawn because of it, so that the admin is told. A repeated click changes nothing: the
+    question keeps the moment it was first retired."""
     require(question.bank.can_manage(actor))
-    question.retired_at = clock.now() if retired else None
-    db.session.flush()
+    if (question.retired_at is not None) != retired:
+        question.retired_at = clock.now() if retired else None
+        db.session.flush()
+        audit.record(actor, "question.retire" if retired else "question.restore", question,
+                     acting_as=_keeping(question.bank), details={"bank": question.bank.name})
     if not retired:
         return []
     drawing = db.session.scalars(sa.select(CourseExam))
@@ -191,6 +208,7 @@ def stash(actor: User, bank: QuestionBank, filename: str, format: str,
     return pending, reading
 
 
+@audit.privileged("questions.import")
 def confirm_import(actor: User, import_id: int) -> QuestionImport:
     """Import a checked file's questions, all of them, once."""
     pending = db.session.scalar(
@@ -207,6 +225,8 @@ def confirm_import(actor: User, import_id: int) -> QuestionImport:
     db.session.add_all(Question.from_draft(pending.bank, draft) for _, draft in reading.questions)
     pending.imported_at, pending.imported, pending.data = clock.now(), len(reading.questions), b""
     db.session.flush()
+    audit.record(actor, "questions.import", pending.bank, acting_as=_keeping(pending.bank),
+                 details={"count": pending.imported, "file": pending.filename})
     return pending
 
 
@@ -271,10 +291,23 @@ def exam_of(course: Course) -> CourseExam | None:
     return db.session.get(CourseExam, course.id)
 
 
+def _settings(exam: CourseExam | None) -> dict[str, object]:
+    """An exam's settings as the audit record compares them."""
+    if exam is None:
+        return {}
+    return {"banks": list(exam.banks), "tags": list(exam.tags),
+            "counts": [dict(row) for row in exam.counts],
+            "pass_mark": plain(Decimal(exam.pass_mark)), "minutes": exam.minutes,
+            "shuffle_questions": exam.shuffle_questions, "shuffle_options": exam.shuffle_options,
+            "show_after": ShowAfter(exam.show_after).value, "partial_credit": exam.partial_credit}
+
+
+@audit.privileged("exam.settings")
 def save_exam(actor: User, course: Course, fields: ExamFields) -> CourseExam:
     require(can_set_exam(actor, course))
     allowed = {bank.id for bank in usable_banks(actor)}
     require(set(fields.banks) <= allowed)
+    before = _settings(exam_of(course))
     exam = exam_of(course) or CourseExam(course=course)
     exam.banks, exam.tags = sorted(set(fields.banks)), [t for t in fields.tags if t]
     exam.counts = [{"type": kind.value, "count": count, "points": str(points)}
@@ -285,6 +318,11 @@ def save_exam(actor: User, course: Course, fields: ExamFields) -> CourseExam:
     exam.show_after, exam.partial_credit = fields.show_after, fields.partial_credit
     db.session.add(exam)
     db.session.flush()
+    changed = {key: [before.get(key), value] for key, value in _settings(exam).items()
+               if before.get(key) != value}
+    audit.record(actor, "exam.settings", course,
+                 acting_as=[Role.exam_admin, (Role.provider, course.provider), Role.city_admin],
+                 details={"changed": changed})
     return exam
 
 

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask_babel import gettext as _
 
 from lms.extensions import db
 from lms.orgs.models import Organisation, OrgKind, TitleSeries
+
+#: Sent with the new organisation, inside the transaction that adds it: the audit record
+#: (a package above this one) listens.
+organisation_created = Namespace().signal("organisation-created")
 
 
 class DuplicateOrganisation(ValueError):
@@ -75,4 +80,5 @@ def create_organisation(
             db.session.add(org)
     except sa.exc.IntegrityError:
         raise DuplicateOrganisation(_("同类机构中已有该名称，或该代码已被使用。")) from None
+    organisation_created.send(org)
     return org

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
+from lms.audit import services as audit
 from lms.auth.guards import require
 from lms.auth.idcard import InvalidIdNumber, normalize_id_number
 from lms.auth.models import Role, RoleAssignment, User
@@ -229,6 +230,7 @@ def _check_existing(result: SheetCheck) -> None:
     result.errors.sort()
 
 
+@audit.privileged("staff.import")
 def import_staff(
     actor: User, unit: Organisation, data: bytes
 ) -> tuple[SheetCheck, list[NewAccount]]:
@@ -261,6 +263,8 @@ def create_accounts(
         # Someone registered one of these ID numbers since the check: nothing is kept.
         raise SheetError(_("导入期间有人员刚刚注册了账号，请重新上传以查看详情。")) from None
     logger.info("imported %d staff into unit %s", len(created), unit.id)
+    audit.record(by, "staff.import", unit, acting_as=[Role.city_admin, (Role.unit_reviewer, unit)],
+                 details={"count": len(created)})
     return created
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from lms.audit import services as audit
 from lms.auth import sessions
 from lms.auth.guards import require
 from lms.auth.models import AccountState, Role, RoleAssignment, User
@@ -32,6 +33,12 @@ def roster(
     return paginate(query.order_by(User.created_at.desc(), User.id.desc()), page, PAGE_SIZE)
 
 
+def _reviewing(user: User) -> list[audit.Capacity]:
+    """Who may review ``user``'s registration, as ``User.can_manage_unit`` says."""
+    return [Role.city_admin, (Role.unit_reviewer, user.unit)]
+
+
+@audit.privileged("registration.activate")
 def activate(actor: User, user: User) -> bool:
     """Activate a pending registration; False if it was not pending (a repeated click)."""
     require(actor.can_manage_unit(user.unit))
@@ -41,10 +48,12 @@ def activate(actor: User, user: User) -> bool:
     user.reviewed_at = utcnow()
     user.reviewed_by_id = actor.id
     db.session.flush()
+    audit.record(actor, "registration.activate", user, acting_as=_reviewing(user))
     logger.info("user %s activated by %s", user.id, actor.id)
     return True
 
 
+@audit.privileged("registration.reject")
 def reject(actor: User, user: User) -> bool:
     """Refuse a pending registration; the row stays so the decision is on record."""
     require(actor.can_manage_unit(user.unit))
@@ -54,6 +63,7 @@ def reject(actor: User, user: User) -> bool:
     user.reviewed_at = utcnow()
     user.reviewed_by_id = actor.id
     db.session.flush()
+    audit.record(actor, "registration.reject", user, acting_as=_reviewing(user))
     return True
 
 
@@ -64,6 +74,7 @@ class NewAccount:
     password: str
 
 
+@audit.privileged("account.open")
 def create_staff_account(
     actor: User,
     *,
@@ -97,6 +108,8 @@ def open_account(
     account = one_time_account(id_number=id_number, name=name, phone=phone, unit=unit, by=by)
     add_user(account.user)
     add_role(account.user, role, org, by)
+    audit.record(by, "account.open", account.user, acting_as=[Role.city_admin],
+                 details=_role_details(role, org) | {"unit": unit.name if unit else None})
     return account
 
 
@@ -138,10 +151,20 @@ def check_grant(role: Role, org: Organisation | None, unit: Organisation | None)
         raise ValueError(_("专业技术人员须先有所在单位。"))
 
 
+def _role_details(role: Role, org: Organisation | None) -> dict[str, object]:
+    return {"role": role.value, "org": org.name if org else None}
+
+
+@audit.privileged("role.grant")
 def grant_role(actor: User, user: User, role: Role, org: Organisation | None) -> RoleAssignment:
-    """A city admin gives ``user`` a role."""
+    """A city admin gives ``user`` a role (a role already held is left as it is)."""
     require(actor.is_city_admin)
-    return add_role(user, role, org, actor)
+    held = list(user.roles)
+    assignment = add_role(user, role, org, actor)
+    if assignment not in held:
+        audit.record(actor, "role.grant", user, acting_as=[Role.city_admin],
+                     details=_role_details(role, org))
+    return assignment
 
 
 def add_role(
@@ -159,14 +182,18 @@ def add_role(
     return assignment
 
 
+@audit.privileged("role.revoke")
 def revoke_role(actor: User, assignment: RoleAssignment) -> None:
     require(actor.is_city_admin)
     if assignment.user_id == actor.id and assignment.role is Role.city_admin:
         raise ValueError(_("不能撤销自己的市人社局管理员角色。"))
-    assignment.user.roles.remove(assignment)
+    user, details = assignment.user, _role_details(assignment.role, assignment.org)
+    user.roles.remove(assignment)
     db.session.flush()
+    audit.record(actor, "role.revoke", user, acting_as=[Role.city_admin], details=details)
 
 
+@audit.privileged("staff.reset_password")
 def reset_password(actor: User, user: User) -> str:
     """Give ``user`` a one-time password (to be changed at login) and end their sessions."""
     require(actor.can_reset_password_of(user))
@@ -175,6 +202,7 @@ def reset_password(actor: User, user: User) -> str:
     user.must_change_password = True
     sessions.end_all(user)
     db.session.flush()
+    audit.record(actor, "staff.reset_password", user, acting_as=_reviewing(user))
     return password
 
 

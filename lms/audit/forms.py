@@ -1,0 +1,94 @@
+"""The record's search form."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, Field, IntegerField, SelectField, StringField, ValidationError
+from wtforms.validators import Length, NumberRange, Optional
+
+from lms.audit.models import ACTIONS, OBJECT_TYPES
+from lms.audit.services import Search
+from lms.forms import choice_list
+
+#: Ids fit PostgreSQL's integer: a bigger number in the query string is a message, not a 500.
+LARGEST_ID = 2**31 - 1
+FULL_ID_NUMBER = re.compile(r"[0-9]{15,}")
+
+
+FULL_ID_NUMBER_REFUSED = _l(
+    "请勿输入完整身份证号：请输入姓名，或只保留前 4 位和后 4 位（如 3710**********1089）。"
+)
+
+
+def has_full_id_number(text: str | None) -> bool:
+    """The search is a GET: a full ID number in it would sit in the URL, the server's logs and
+    the links of the page, so it is refused."""
+    return bool(FULL_ID_NUMBER.search(unicodedata.normalize("NFKC", text or "")))
+
+
+class LocalDateField(DateField):
+    """A date (the city's) with the message in the pages' language."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_l("请按“年-月-日”填写日期，如 2026-03-01。")) from None
+
+
+def _plausible_year(form: FlaskForm, field: Field) -> None:
+    """Year 1 or 9999 would overflow on its way to UTC (and no entry is that old)."""
+    if field.data and not 2000 <= field.data.year <= 2999:
+        raise ValidationError(_l("日期超出范围。"))
+
+
+class LocalIntegerField(IntegerField):
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_l("请输入数字编号。")) from None
+
+
+class SearchForm(FlaskForm):
+    """The record's filters, read from the query string (a GET: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    who = StringField(_l("操作人"), validators=[Length(max=50, message=_l("最多 50 个字。"))])
+    #: A person's user id, from the links on the page.
+    actor = LocalIntegerField(
+        validators=[Optional(), NumberRange(min=1, max=LARGEST_ID, message=_l("编号不正确。"))]
+    )
+    action = SelectField(_l("操作"), default="")
+    start = LocalDateField(_l("起始日期"), validators=[Optional(), _plausible_year])
+    end = LocalDateField(_l("截止日期"), validators=[Optional(), _plausible_year])
+    object_type = SelectField(_l("对象类型"), default="")
+    object_id = LocalIntegerField(
+        _l("对象编号"),
+        validators=[Optional(), NumberRange(min=1, max=LARGEST_ID, message=_l("编号不正确。"))],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Labelled now, in the reader's language.
+        self.action.choices = choice_list([("", _l("全部操作")), *ACTIONS.items()])
+        self.object_type.choices = choice_list([("", _l("全部对象")), *OBJECT_TYPES.items()])
+
+    def validate_end(self, field: Field) -> None:
+        if field.data and self.start.data and field.data < self.start.data:
+            raise ValidationError(_l("截止日期不能早于起始日期。"))
+
+    def search(self, page: int) -> Search:
+        return Search(
+            who=self.who.data or "", actor_id=self.actor.data, action=self.action.data or None,
+            start=self.start.data, end=self.end.data,
+            object_type=self.object_type.data or None, object_id=self.object_id.data,
+            page=page,
+        )
