@@ -232,9 +232,27 @@ def _damaged(exc: BaseException | None = None) -> Refused:
     return Refused(_("文件不是有效的 Excel（.xlsx）工作簿，或已损坏。"))
 
 
+def _declared_members(data: bytes) -> int:
+    """How many members the zip's end record says it has, read before zipfile builds an object
+    for each (a 5 MB directory of 60,000 empty members costs zipfile 30 MB and 0.3 s)."""
+    end = data.rfind(b"PK\x05\x06", max(len(data) - 65_557, 0))
+    if end < 0 or end + 22 > len(data):
+        raise _damaged(ValueError("no end of central directory"))
+    count = int.from_bytes(data[end + 10:end + 12], "little")
+    if count == 0xFFFF:  # ZIP64: the count is in the ZIP64 end record
+        end64 = data.rfind(b"PK\x06\x06", 0, end)
+        if end64 < 0 or end64 + 40 > len(data):
+            raise _damaged(ValueError("no ZIP64 end of central directory"))
+        count = int.from_bytes(data[end64 + 32:end64 + 40], "little")
+    return count
+
+
 def _open_archive(data: bytes) -> zipfile.ZipFile:
     """The archive, once its directory is within every cap; nothing is unpacked yet."""
     _check_size(data, limit("SHEET_MAX_BYTES"))
+    declared = _declared_members(data)
+    if declared > limit("SHEET_MAX_PARTS"):
+        raise Refused(_("工作簿中的部件过多（%(n)d 个），无法读取。", n=declared))
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()

@@ -153,6 +153,15 @@ def lying_sizes() -> bytes:
     return bytes(data)
 
 
+def many_members(count: int = 60_000) -> bytes:
+    """A valid workbook and 60,000 empty members: a 5 MB directory."""
+    out = io.BytesIO(workbook(worksheet("")))
+    with zipfile.ZipFile(out, "a", zipfile.ZIP_STORED) as archive:
+        for number in range(count):
+            archive.writestr(f"m/{number}", b"")
+    return out.getvalue()
+
+
 # --- images and PDFs ---------------------------------------------------------------------------
 
 
@@ -261,6 +270,7 @@ BOMBS = {
     "laughs_in_sheet": ("sheet", laughs_in_sheet),
     "deep_nesting": ("sheet", deep_nesting),
     "lying_sizes": ("sheet", lying_sizes),
+    "many_members": ("sheet", many_members),
     "png_bomb": ("image", png_bomb),
     "pdf_that_is_a_zip": ("pdf", pdf_that_is_a_zip),
     "jpeg_named_pdf": ("pdf", jpeg_named_pdf),

@@ -26,6 +26,7 @@ OUTCOMES = {
     "laughs_in_sheet": "refused: 工作簿中含有不安全的 XML 内容",
     "deep_nesting": "refused: 文件不是有效的 Excel（.xlsx）工作簿",
     "lying_sizes": "refused: 文件不是有效的 Excel（.xlsx）工作簿",
+    "many_members": "refused: 工作簿中的部件过多（60006 个）",
     "png_bomb": "refused: 图片尺寸 60000×60000 像素，超过上限 4000 万像素",
     "pdf_that_is_a_zip": "refused: 文件不是 PDF",
     "jpeg_named_pdf": "refused: 文件不是 PDF",
