@@ -3,9 +3,8 @@
 Workbooks are written streaming (openpyxl's write-only mode): each row goes to openpyxl's
 temporary file as it is appended and no cell objects are kept, so a results sheet of 50,000
 attempts costs no more memory than one of 50. The finished .xlsx is returned as bytes: it is
-the zipped sheet, ~60 bytes a row, a few MB at most, and every caller sends it in one response
-(``send_file`` of the bytes); streaming the zip itself would save little and need a seekable
-target anyway.
+the zipped sheet, ~60 bytes a row (3 MB for 50,000 exam results), and every caller sends it in
+one response (``send_file`` of the bytes); streaming the zip itself would save little.
 
 Every text value is written as a string, never as a formula: openpyxl takes a str beginning
 with "=" for a formula, so a question stem ``=HYPERLINK("http://x","y")`` would reach Excel as
@@ -93,8 +92,12 @@ class Sheet:
         """One row: text as text (never a formula), numbers, dates and durations as they are;
         None leaves the cell empty. In a sheet with text columns every body cell is formatted
         as text, as people will type into them."""
-        cells = []
+        styled = self._text or self._wrap
+        cells: list[object] = []
         for value in values:
+            if not styled and not isinstance(value, str | datetime):
+                cells.append(value)  # openpyxl makes the cell; nothing to force
+                continue
             cell = self._cell(value)
             if self._text:
                 cell.number_format = TEXT_FORMAT
@@ -116,7 +119,9 @@ class Sheet:
 
     def _cell(self, value: object) -> WriteOnlyCell:
         if isinstance(value, str):
-            cell = WriteOnlyCell(self._sheet, ILLEGAL_CHARACTERS_RE.sub("", value))
+            if ILLEGAL_CHARACTERS_RE.search(value):
+                value = ILLEGAL_CHARACTERS_RE.sub("", value)
+            cell = WriteOnlyCell(self._sheet, value)
             cell.data_type = "s"  # after the value: openpyxl has just made "=…" a formula
             return cell
         cell = WriteOnlyCell(self._sheet, value)
