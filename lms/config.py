@@ -12,6 +12,27 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+#: What one uploaded file may make the server read (lms.files.intake), each an ``LMS_*`` setting.
+#: Defaults, and why: a real 5,000-person staff sheet is ~150 KB and a 10,000-question bank
+#: ~250 KB zipped, ~4 MB unzipped; sheet XML compresses 10-20 to 1 (measured on workbooks
+#: openpyxl and Excel save), so 10 MB zipped would unpack to at most ~200 MB of honest XML and
+#: the unpacked caps bind first. 50 MB in all and 30 MB for any one part leave a tenfold margin
+#: over the largest honest sheet, and keep a worst-case read to a few seconds of one core. A
+#: part over 1 MB that unpacks more than 100 times its zipped size is a bomb, not a sheet.
+#: Images: 40 megapixels covers a phone photo (12-50 MP) and an A4 page scanned at 600 dpi
+#: (35 MP); decoding one costs at most 4 bytes a pixel.
+FILE_LIMITS: dict[str, int] = {
+    "SHEET_MAX_BYTES": 10 * 1024 * 1024,
+    "SHEET_MAX_UNPACKED_BYTES": 50 * 1024 * 1024,
+    "SHEET_MAX_PART_BYTES": 30 * 1024 * 1024,
+    "SHEET_MAX_PARTS": 1000,
+    "SHEET_MAX_RATIO": 100,
+    "IMAGE_MAX_BYTES": 10 * 1024 * 1024,
+    "IMAGE_MAX_PIXELS": 40_000_000,
+    "PDF_MAX_BYTES": 10 * 1024 * 1024,
+}
+
+
 class ConfigError(RuntimeError):
     """The environment asks for something the app cannot run with."""
 
@@ -117,6 +138,8 @@ def load(instance_path: Path) -> dict[str, Any]:
         # Behind nginx: how many proxies set X-Forwarded-For in front of the app.
         "PROXY_COUNT": _env_int("PROXY_COUNT", 0),
         "STAFF_IMPORT_MAX_ROWS": _env_int("STAFF_IMPORT_MAX_ROWS", 5000),
+        # Files in: caps on every uploaded sheet, image and PDF (see FILE_LIMITS above).
+        **{name: _env_int(name, default) for name, default in FILE_LIMITS.items()},
         # Media: uploads, probing, transcoding, delivery.
         "VIDEO_MAX_BYTES": _env_int("VIDEO_MAX_BYTES", 4 * 1024**3),
         "VIDEO_MAX_SECONDS": _env_int("VIDEO_MAX_SECONDS", 45 * 60),

@@ -14,19 +14,15 @@ next looks): it is counted as open, and said so, not graded here — a report do
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import openpyxl
 import sqlalchemy as sa
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
 
 from lms import clock
 from lms.auth.guards import require
@@ -37,11 +33,9 @@ from lms.exam import services
 from lms.exam.attempts import ATTEMPTS_PER_CYCLE
 from lms.exam.models import ExamAttempt, StudyCycle
 from lms.extensions import db
+from lms.files import export
 from lms.orgs.models import Organisation
 from lms.records.services import CITY_TIME
-
-if TYPE_CHECKING:
-    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 logger = logging.getLogger(__name__)
 
@@ -382,23 +376,12 @@ def results_workbook(actor: User, course: Course) -> bytes:
     """Every submitted attempt, one row each, oldest submission first."""
     require(services.can_set_exam(actor, course))
     full = full_id_numbers(actor)
-    book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet("考试成绩")
-    for column, width in zip("ABCDEFGHIJKL", (10, 22, 28, 6, 7, 20, 20, 10, 8, 8, 9, 9),
-                             strict=True):
-        sheet.column_dimensions[column].width = width
-    sheet.freeze_panes = "A2"
-    header = []
-    for title in HEADERS:
-        cell = WriteOnlyCell(sheet, title)
-        cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
-        header.append(cell)
-    sheet.append(header)
-    for row in _result_rows(course):
-        sheet.append(_cells(sheet, row, full))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    book = export.Workbook()
+    sheet = book.sheet("考试成绩", widths=(10, 22, 28, 6, 7, 20, 20, 10, 8, 8, 9, 9),
+                       freeze="A2")
+    sheet.header(HEADERS)
+    sheet.rows(_cells(row, full) for row in _result_rows(course))
+    return book.save()
 
 
 def _result_rows(course: Course) -> Iterable[sa.Row[Any]]:
@@ -414,21 +397,11 @@ def _result_rows(course: Course) -> Iterable[sa.Row[Any]]:
     )
 
 
-def _cells(sheet: WriteOnlyWorksheet, row: sa.Row[Any], full: bool) -> list[Any]:
+def _cells(row: sa.Row[Any], full: bool) -> list[Any]:
+    """One attempt's row; names and units are written as text by ``export`` (a name that starts
+    with "=" is not a formula)."""
     (name, id_number, unit, cycle, number, started, submitted, score, total, passed,
      timed_out) = row
-    started_cell = WriteOnlyCell(sheet, local(started))
-    submitted_cell = WriteOnlyCell(sheet, local(submitted))
-    for cell in (started_cell, submitted_cell):
-        cell.number_format = "yyyy-mm-dd hh:mm:ss"
-    return [_text(sheet, name), _text(sheet, id_number if full else mask_id_number(id_number)),
-            _text(sheet, unit or ""), cycle, number, started_cell, submitted_cell,
-            spent(started, submitted), score, total, "是" if passed else "否",
-            "是" if timed_out else "否"]
-
-
-def _text(sheet: WriteOnlyWorksheet, value: str) -> WriteOnlyCell:
-    """A cell that is text whatever it holds: a name that starts with "=" is not a formula."""
-    cell = WriteOnlyCell(sheet, value)
-    cell.data_type = "s"
-    return cell
+    return [name, id_number if full else mask_id_number(id_number), unit or "", cycle, number,
+            local(started), local(submitted), spent(started, submitted), score, total,
+            "是" if passed else "否", "是" if timed_out else "否"]

@@ -6,13 +6,10 @@ with its row number and nothing is imported.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import openpyxl
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
@@ -22,6 +19,9 @@ from lms.auth.guards import require
 from lms.auth.idcard import InvalidIdNumber, normalize_id_number
 from lms.auth.models import Role, RoleAssignment, User
 from lms.extensions import db
+from lms.files import export, intake
+from lms.files.intake import Refused
+from lms.files.template import MARKER, SheetTemplate, cell_text
 from lms.forms import PHONE
 from lms.orgs.models import Organisation, TitleSeries
 from lms.orgs.services import title_series_by_name
@@ -38,13 +38,14 @@ HEADERS = {
 }
 REQUIRED = ("id_number", "name", "phone")
 TEMPLATE_HEADERS = ("身份证号", "姓名", "手机号", "职称系列")
-#: Empty rows read in a row before reading stops: sheets often carry thousands of formatted,
-#: empty rows below the data.
-MAX_BLANK_RUN = 500
+#: The downloadable template; its example row is refused if left in.
+TEMPLATE = SheetTemplate(
+    "人员", TEMPLATE_HEADERS,
+    examples=(("371002199003071233", f"{MARKER}张三", "13800000000", "卫生"),),
+)
 
-
-class SheetError(ValueError):
-    """The file as a whole cannot be read; str() says why."""
+#: The sheet as a whole cannot be read, or cannot be imported; str() says why.
+SheetError = Refused
 
 
 @dataclass
@@ -67,67 +68,6 @@ class SheetCheck:
         return not self.errors and bool(self.rows)
 
 
-def _raw_rows(data: bytes) -> Iterator[tuple[int, list[object]]]:
-    """Yield (row number, cells) from an .xlsx workbook's first sheet or a CSV text file."""
-    if not data:
-        raise SheetError(_("文件是空的。"))
-    if data.startswith(b"PK\x03\x04"):
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            for number, row in enumerate(book.worksheets[0].iter_rows(values_only=True), 1):
-                yield number, list(row)
-        finally:
-            book.close()
-        return
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise SheetError(_("不支持旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 后上传。"))
-    if b"\x00" in data[:4096]:
-        raise SheetError(_("无法识别文件内容，请上传 .xlsx 工作簿或 CSV 文件。"))
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise SheetError(_("文件编码无法识别，请使用 UTF-8 或 GBK 编码的 CSV，或 .xlsx 工作簿。"))
-    yield from enumerate(csv.reader(io.StringIO(text)), start=1)
-
-
-def read_rows(data: bytes, limit: int) -> list[tuple[int, list[object]]]:
-    """The filled rows of the sheet, (row number, cells): at most ``limit`` + 2 of them (the
-    header, and one more to tell that the sheet is too long)."""
-    rows: list[tuple[int, list[object]]] = []
-    blank_run = 0
-    try:
-        for number, cells in _raw_rows(data):
-            if not any(_text(cell) for cell in cells):
-                blank_run += 1
-                if blank_run > MAX_BLANK_RUN:
-                    break
-                continue
-            blank_run = 0
-            rows.append((number, cells))
-            if len(rows) > limit + 1:
-                break
-    except SheetError:
-        raise
-    except csv.Error:
-        raise SheetError(_("CSV 文件格式有误：某一格内容过长，或引号不成对。")) from None
-    except Exception:  # openpyxl raises many kinds of error on a damaged workbook
-        logger.info("unreadable workbook", exc_info=True)
-        raise SheetError(_("文件不是有效的 Excel（.xlsx）工作簿，或已损坏。")) from None
-    return rows
-
-
-def _text(cell: object) -> str:
-    if cell is None:
-        return ""
-    if isinstance(cell, float) and cell.is_integer():
-        cell = int(cell)
-    return str(cell).strip()
-
-
 def check_sheet(data: bytes) -> SheetCheck:
     """Read and check every row; nothing is written."""
     result = SheetCheck()
@@ -135,20 +75,22 @@ def check_sheet(data: bytes) -> SheetCheck:
     series = title_series_by_name()
     columns: dict[str, int] | None = None
     seen: dict[str, int] = {}
-    people = 0
-    for number, cells in read_rows(data, max_rows):
-        if columns is None:
-            columns = _header(number, cells, result)
+    try:
+        for row in intake.read_table(data, max_rows=max_rows, template=TEMPLATE):
             if columns is None:
-                return result
-            continue
-        people += 1
-        if people > max_rows:
-            result.errors.append((number, _("一次最多导入 %(n)d 人，请分批导入。", n=max_rows)))
-            return result
-        row = _check_row(number, cells, columns, series, seen, result)
-        if row is not None:
-            result.rows.append(row)
+                columns = _header(row.number, row.cells, result)
+                if columns is None:
+                    return result
+                continue
+            if row.refused:
+                result.errors.append((row.number, row.refused))
+                continue
+            checked = _check_row(row.number, row.cells, columns, series, seen, result)
+            if checked is not None:
+                result.rows.append(checked)
+    except intake.TooManyRows as exc:
+        result.errors.append((exc.line or 0, _("一次最多导入 %(n)d 人，请分批导入。", n=max_rows)))
+        return result
     if columns is None:
         result.errors.append((1, _("表格中没有内容。")))
     elif not result.rows and not result.errors:
@@ -157,10 +99,10 @@ def check_sheet(data: bytes) -> SheetCheck:
     return result
 
 
-def _header(number: int, cells: list[object], result: SheetCheck) -> dict[str, int] | None:
+def _header(number: int, cells: Sequence[object], result: SheetCheck) -> dict[str, int] | None:
     columns: dict[str, int] = {}
     for index, cell in enumerate(cells):
-        key = HEADERS.get(_text(cell).replace(" ", ""))
+        key = HEADERS.get(cell_text(cell).replace(" ", ""))
         if key and key not in columns:
             columns[key] = index
     missing = [name for name in REQUIRED if name not in columns]
@@ -176,7 +118,7 @@ def _header(number: int, cells: list[object], result: SheetCheck) -> dict[str, i
 
 def _check_row(
     number: int,
-    cells: list[object],
+    cells: Sequence[object],
     columns: dict[str, int],
     series: dict[str, TitleSeries],
     seen: dict[str, int],
@@ -193,22 +135,22 @@ def _check_row(
         problems.append(_("身份证号被存成了数字，末几位已丢失，请把该列设为“文本”后重新填写。"))
     else:
         try:
-            id_number = normalize_id_number(_text(raw_id))
+            id_number = normalize_id_number(cell_text(raw_id))
         except InvalidIdNumber as exc:
             problems.append(str(exc))
     if id_number in seen:
         problems.append(_("身份证号与第 %(n)d 行重复。", n=seen[id_number]))
     elif id_number:
         seen[id_number] = number
-    name = _text(cell("name"))
+    name = cell_text(cell("name"))
     if not name:
         problems.append(_("姓名为空。"))
     elif len(name) > 50:
         problems.append(_("姓名过长。"))
-    phone = _text(cell("phone")).replace(" ", "").replace("-", "")
+    phone = cell_text(cell("phone")).replace(" ", "").replace("-", "")
     if not PHONE.match(phone):
         problems.append(_("手机号“%(p)s”不是有效的 11 位手机号码。", p=phone))
-    series_name = _text(cell("title_series"))
+    series_name = cell_text(cell("title_series"))
     title_series = series.get(series_name) if series_name else None
     if series_name and title_series is None:
         problems.append(_("职称系列“%(s)s”不在列表中。", s=series_name))
@@ -269,16 +211,6 @@ def create_accounts(
 
 
 def template_workbook() -> bytes:
-    """The import template: Chinese headers, ID column as text, one example row."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "人员"
-    sheet.append(TEMPLATE_HEADERS)
-    sheet.append(("371002199003071233", "张三", "13800000000", "卫生"))
-    for column, width in zip("ABCD", (24, 12, 16, 16), strict=True):
-        sheet.column_dimensions[column].width = width
-        for cell in sheet[column]:
-            cell.number_format = "@"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """The import template: Chinese headers, every column as text (ID numbers keep their last
+    digits), one example row that is refused if left in."""
+    return export.template_workbook(TEMPLATE, widths=(24, 12, 16, 16), text_columns=4)

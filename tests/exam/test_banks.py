@@ -4,6 +4,7 @@ a bank exports to the template and to GIFT."""
 
 import io
 import re
+import zipfile
 
 import openpyxl
 import pytest
@@ -162,6 +163,24 @@ def test_a_bank_exports_to_the_template_and_to_gift_and_reads_back(client, bank)
         (d.stem, d.answer) for d in drafts]
     template = client.get("/exam/template.xlsx")
     assert openpyxl.load_workbook(io.BytesIO(template.data)).active["A1"].value == "题型"
+
+
+def test_a_bank_with_texts_like_formulas_exports_as_text_and_imports_back_unchanged(client,
+                                                                                  bank):
+    from tests.exam.test_excel import HOSTILE_BANK
+
+    db.session.add_all(Question.from_draft(bank, d) for d in HOSTILE_BANK)
+    db.session.commit()
+    sheet = client.get(f"/exam/banks/{bank.id}/export.xlsx").data
+    with zipfile.ZipFile(io.BytesIO(sheet)) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in xml and "<f " not in xml and "HYPERLINK" in xml
+    page = upload(client, bank, sheet, "导出.xlsx").get_data(as_text=True)  # the app's importer
+    assert "确认导入" in page and "未导入任何题目" not in page
+    client.submit(confirm_url(page))
+    stems = [q.stem for q in in_bank(bank)]
+    assert stems == [d.stem for d in HOSTILE_BANK] * 2
+    assert [q.draft() for q in in_bank(bank)][len(HOSTILE_BANK):] == HOSTILE_BANK
 
 
 def test_a_file_over_eight_megabytes_is_refused_unread():

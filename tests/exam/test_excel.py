@@ -60,7 +60,7 @@ def test_the_template_has_the_headers_and_example_rows_that_must_be_deleted():
     sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
     assert [c.value for c in sheet[1]] == list(HEADERS)
     assert messages(excel.read(data)) == [
-        f"第 {n} 行：这是模板中的示例，请删除这一行" for n in (2, 3, 4)]
+        f"第 {n} 行：这是模板中的示例行，请删除后再导入。" for n in (2, 3, 4)]
 
 
 def test_a_filled_template_reads_every_answer_spelling():
@@ -158,6 +158,29 @@ def test_ten_thousand_rows_are_read_in_seconds_and_one_more_is_refused():
     assert time.monotonic() - started < 30
     assert len(reading.questions) == 10_000
     assert messages(reading) == ["文件中的题目超过 10000 道"]
+
+
+#: What a spreadsheet would run as a formula (or DDE) if it were written as one.
+HOSTILE = ('=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-1+1")
+HOSTILE_BANK = [
+    Draft(QuestionType.single, HOSTILE[0], HOSTILE[1:], frozenset({0}), HOSTILE[3]),
+    Draft(QuestionType.multiple, HOSTILE[1], (HOSTILE[2], HOSTILE[0], "甲"), frozenset({0, 1}),
+          HOSTILE[0]),
+    true_false(HOSTILE[2], True, HOSTILE[1]),
+    true_false(HOSTILE[3], False, HOSTILE[2]),
+]
+
+
+def test_texts_that_look_like_formulas_are_exported_as_text_and_read_back_unchanged():
+    data = excel.workbook(HOSTILE_BANK)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/"):
+                xml = archive.read(name).decode()
+                assert "<f>" not in xml and "<f " not in xml, name
+    reading = excel.read(data)
+    assert messages(reading) == []
+    assert [d for _, d in reading.questions] == HOSTILE_BANK
 
 
 def test_a_bank_exported_to_the_template_and_to_gift_reads_back_the_same():

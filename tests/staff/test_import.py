@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from lms.auth.models import AccountState, Role, User
 from lms.extensions import db
 from tests.factories import id_number
+from tests.files import bombs
+from tests.files.measure import in_process
 
 HEADER = ("身份证号", "姓名", "手机号", "职称系列")
 
@@ -155,13 +157,38 @@ def test_oversize_upload_gets_a_friendly_page(reviewer, orgs, app, monkeypatch):
     assert user_count() == before
 
 
-def test_template_downloads_and_imports_as_is(reviewer, orgs):
+def test_the_template_as_downloaded_is_refused_at_its_example_row(reviewer, orgs):
     response = reviewer.get("/staff/import-template.xlsx")
     assert response.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(response.data))
     assert [c.value for c in book.active[1]] == list(HEADER)
+    before = user_count()
     html = upload(reviewer, orgs.unit, response.data).get_data(as_text=True)
+    assert re.search("第 2 行</td><td>[^<]*这是模板中的示例行，请删除后再导入", html)
+    assert "未导入任何人员" in html and user_count() == before
+
+
+def test_the_template_with_its_example_deleted_and_a_person_added_imports(reviewer, orgs):
+    book = openpyxl.load_workbook(io.BytesIO(reviewer.get("/staff/import-template.xlsx").data))
+    sheet = book.active
+    assert sheet.column_dimensions["A"].number_format == "@"  # typed ID numbers stay text
+    sheet.delete_rows(2)
+    number = id_number()
+    sheet.append((number, "李四", "13800000001", "卫生"))
+    out = io.BytesIO()
+    book.save(out)
+    html = upload(reviewer, orgs.unit, out.getvalue()).get_data(as_text=True)
     assert "已导入 1 人" in html
+    assert db.session.scalar(sa.select(User.name).where(User.id_number == number)) == "李四"
+
+
+def test_an_old_template_s_example_row_is_refused_too(reviewer, orgs):
+    """Templates downloaded before the example was marked: the same person, unmarked."""
+    sheet = workbook(HEADER, ("371002199003071233", "张三", "13800000000", "卫生"))
+    html = upload(reviewer, orgs.unit, sheet).get_data(as_text=True)
+    assert re.search("第 2 行</td><td>[^<]*这是模板中的示例行", html)
+    assert db.session.scalar(sa.select(User).where(User.id_number == "371002199003071233")) \
+        is None
 
 
 def test_another_units_reviewer_cannot_import(client, people, orgs, login_as):
@@ -191,6 +218,26 @@ def test_thousands_of_empty_rows_below_the_header_end_the_reading(reviewer, orgs
     text = "身份证号,姓名,手机号\r\n" + ",,\r\n" * 100_000 + f"{id_number()},迟到,13800000000\r\n"
     html = upload(reviewer, orgs.unit, text.encode(), "staff.csv").get_data(as_text=True)
     assert "表头下面没有人员数据" in html
+
+
+@pytest.mark.parametrize(("bomb", "message"), [
+    # 27 KB that took 6.4 s of CPU and 585 MB before (openpyxl padded every row to 16,384
+    # columns); the header is all that is within the sheet's first 256 columns
+    ("whole_grid", "表头下面没有人员数据"),
+    ("sparse_rows", "表头下面没有人员数据"),  # more than 60 s of CPU before
+    ("zip_bomb", "工作簿解压后过大"),
+    ("shared_strings_bomb", "工作簿的压缩比异常"),
+    ("laughs_in_sheet", "不安全的 XML"),
+])
+def test_a_hostile_sheet_through_the_page_costs_under_a_second_and_50_mb(reviewer, orgs, bomb,
+                                                                        message):
+    """CPU and peak RSS of this process, measured around the request (tests/files/measure.py)."""
+    data = bombs.BOMBS[bomb][1]()
+    before = user_count()
+    response, cpu, memory = in_process(lambda: upload(reviewer, orgs.unit, data))
+    assert response.status_code == 200 and message in response.get_data(as_text=True)
+    assert cpu < 1.0 and memory < 50, (cpu, memory)
+    assert user_count() == before
 
 
 def test_someone_registering_during_the_import_leaves_nothing_half_done(app, orgs, people):

@@ -3,117 +3,91 @@
     题型 | 题干 | 选项A … 选项H | 正确答案 | 解析 | 难度 | 分值
 
 题型 is 单选 / 多选 / 判断; 正确答案 is "B", "ABD", "A,B,D" (any separator), or for 判断
-对/错, 正确/错误, √/×. The template carries an example row marked 【示例】, which is refused
-if left in. Rows are numbered as Excel shows them.
+对/错, 正确/错误, √/×. The template carries example rows marked 【示例】, which are refused
+if left in. Rows are numbered as Excel shows them. The file is read by ``lms.files.intake`` and
+written by ``lms.files.export``.
 """
 
 from __future__ import annotations
 
-import io
-import logging
 import re
-import zipfile
+from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
-from typing import Any
-
-import openpyxl
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from lms.exam.formats import MAX_QUESTIONS, Reading
 from lms.exam.questions import LETTERS, MAX_OPTIONS, Draft, QuestionType, letters, true_false
-
-log = logging.getLogger(__name__)
+from lms.files import export, intake
+from lms.files.template import MARKER, SheetTemplate, cell_text
 
 OPTION_HEADERS = tuple(f"选项{letter}" for letter in LETTERS)
 HEADERS = ("题型", "题干", *OPTION_HEADERS, "正确答案", "解析", "难度", "分值")
 REQUIRED = ("题型", "题干", "正确答案")
-EXAMPLE = "【示例】"
+EXAMPLE = MARKER
 _TYPES = {"单选": QuestionType.single, "单选题": QuestionType.single,
           "多选": QuestionType.multiple, "多选题": QuestionType.multiple,
           "判断": QuestionType.true_false, "判断题": QuestionType.true_false}
 _TRUE = {"对", "正确", "√", "是", "T", "TRUE", "Y"}
 _FALSE = {"错", "错误", "×", "否", "F", "FALSE", "N"}
 _DIFFICULTY = {"易": 1, "容易": 1, "较易": 2, "中": 3, "中等": 3, "较难": 4, "难": 5, "困难": 5}
-#: Uncompressed bytes a workbook may unpack to (a zip bomb stops here).
-MAX_UNPACKED = 200 * 1024 * 1024
-#: Empty rows in a row before reading stops (sheets carry formatted empty rows below the data).
-MAX_BLANK_RUN = 500
-
 #: What an .xlsx file is sent as.
-MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class NotAWorkbook(ValueError):
-    """The file as a whole cannot be read as an .xlsx workbook; str() says why."""
+MEDIA_TYPE = export.XLSX_MEDIA_TYPE
+#: The file as a whole cannot be read as an .xlsx workbook; str() says why.
+NotAWorkbook = intake.Refused
 
 
 def read(data: bytes) -> Reading:
-    sheet = _first_sheet(data)
+    """Every question of the first sheet; a file that cannot be read raises ``NotAWorkbook``."""
+    sheet = intake.read_workbook(data, max_rows=MAX_QUESTIONS, keep_formulas=True,
+                                 template=TEMPLATE)
     reading = Reading()
-    rows = sheet.iter_rows()
+    rows = iter(sheet)
     header = next(rows, None)
-    columns = _columns(header or ())
+    columns = _columns(header.cells if header else ())
     missing = [name for name in (*REQUIRED, "选项A", "选项B") if name not in columns]
     if missing:
-        reading.refuse(1, "缺少列：" + "、".join(missing) + "（请使用下载的模板）")
+        reading.refuse(header.number if header else 1,
+                       "缺少列：" + "、".join(missing) + "（请使用下载的模板）")
         return reading
-    merged = [r for r in sheet.merged_cells.ranges if r.max_row > 1]
-    blank_run = 0
-    for row in rows:
-        number = row[0].row
-        cells = {name: row[index] if index < len(row) else None
+    # Merged cells are listed after the rows: the rows (at most MAX_QUESTIONS) are read first.
+    taken: list[intake.Row] = []
+    too_many = False
+    try:
+        taken.extend(rows)
+    except intake.TooManyRows:
+        too_many = True
+    for row in taken:
+        cells = {name: row.cells[index] if index < len(row.cells) else None
                  for name, index in columns.items()}
-        values = {name: _text(cell.value if cell is not None else None)
-                  for name, cell in cells.items()}
-        if not any(values.values()):
-            blank_run += 1
-            if blank_run > MAX_BLANK_RUN:
-                break
+        values = {name: cell_text(value) for name, value in cells.items()}
+        if not any(values.values()):  # text only outside the template's columns
             continue
-        blank_run = 0
-        if len(reading.questions) + len(reading.problems) >= MAX_QUESTIONS:
-            reading.refuse(0, f"文件中的题目超过 {MAX_QUESTIONS} 道")
-            break
-        problem = _cell_problem(number, cells, merged)
+        if row.refused:
+            reading.refuse(row.number, row.refused)
+            continue
+        problem = _cell_problem(row.number, cells, sheet.merged)
         if problem:
-            reading.refuse(number, problem)
+            reading.refuse(row.number, problem)
             continue
-        _row(reading, number, values)
+        _row(reading, row.number, values)
+    if too_many:
+        reading.refuse(0, f"文件中的题目超过 {MAX_QUESTIONS} 道")
     return reading
 
 
-def _first_sheet(data: bytes) -> Any:
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise NotAWorkbook("不支持旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 后上传")
-    if not data.startswith(b"PK\x03\x04"):
-        raise NotAWorkbook("文件不是 Excel（.xlsx）工作簿")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(item.file_size for item in archive.infolist()) > MAX_UNPACKED:
-                raise NotAWorkbook("工作簿解压后过大，请拆分成几个文件")
-        book = openpyxl.load_workbook(io.BytesIO(data), data_only=False)
-        return book.worksheets[0]
-    except NotAWorkbook:
-        raise
-    except Exception:  # openpyxl and zipfile raise many kinds of error on a damaged file
-        log.info("unreadable question workbook", exc_info=True)
-        raise NotAWorkbook("文件不是有效的 Excel（.xlsx）工作簿，或已损坏") from None
-
-
-def _columns(header: Any) -> dict[str, int]:
+def _columns(header: Sequence[object]) -> dict[str, int]:
     columns: dict[str, int] = {}
     for index, cell in enumerate(header):
-        name = _text(cell.value).replace(" ", "")
+        name = cell_text(cell).replace(" ", "")
         if name in HEADERS and name not in columns:
             columns[name] = index
     return columns
 
 
-def _cell_problem(number: int, cells: dict[str, Any], merged: list[Any]) -> str | None:
-    for name, cell in cells.items():
-        if cell is not None and cell.data_type == "f":
+def _cell_problem(number: int, cells: dict[str, object],
+                  merged: list[intake.MergedCells]) -> str | None:
+    for name, value in cells.items():
+        if isinstance(value, intake.Formula):
             return f"“{name}”是公式，请复制后“粘贴为数值”"
     for area in merged:
         if area.min_row <= number <= area.max_row:
@@ -124,9 +98,6 @@ def _cell_problem(number: int, cells: dict[str, Any], merged: list[Any]) -> str 
 def _row(reading: Reading, number: int, values: dict[str, str]) -> None:
     kind = _TYPES.get(values.get("题型", "").replace(" ", ""))
     stem = values.get("题干", "")
-    if stem.startswith(EXAMPLE):
-        reading.refuse(number, "这是模板中的示例，请删除这一行")
-        return
     if kind is None:
         reading.refuse(number, f"题型“{values.get('题型', '')}”无效，应为 单选、多选 或 判断")
         return
@@ -174,48 +145,20 @@ def _extra(values: dict[str, str]) -> tuple[str, int | None, Decimal | None] | s
     return values.get("解析", ""), difficulty, points
 
 
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 # --- writing: the template, and a bank exported into it -------------------------------------
 
 
 def workbook(drafts: list[Draft] | None = None) -> bytes:
-    """The template with ``drafts`` in it, or with example rows when there are none."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "题目"
-    sheet.append(HEADERS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-    rows = drafts if drafts is not None else _EXAMPLES
-    for draft in rows:
-        sheet.append(_cells(draft))
-    widths = {"A": 8, "B": 48, **{chr(ord("C") + i): 18 for i in range(MAX_OPTIONS)}}
-    widths.update({"K": 10, "L": 36, "M": 8, "N": 8})
-    for column, width in widths.items():
-        sheet.column_dimensions[column].width = width
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-            cell.number_format = "@"
-    kinds = DataValidation(type="list", formula1='"单选,多选,判断"', allow_blank=False)
-    sheet.add_data_validation(kinds)
-    kinds.add("A2:A10001")
-    sheet.freeze_panes = "B2"
-    notes = book.create_sheet("填写说明")
-    for line in _NOTES:
-        notes.append([line])
-    notes.column_dimensions["A"].width = 100
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """The template with ``drafts`` in it, or with its example rows when there are none."""
+    book = export.Workbook()
+    widths = (8, 48, *[18] * MAX_OPTIONS, 10, 36, 8, 8)
+    sheet = book.sheet(TEMPLATE.title, widths=widths, freeze="B2", text_columns=len(HEADERS),
+                       wrap=True)
+    sheet.choices("A2:A10001", ("单选", "多选", "判断"))
+    sheet.header(HEADERS)
+    sheet.rows(TEMPLATE.examples if drafts is None else (_cells(draft) for draft in drafts))
+    book.sheet("填写说明", widths=(100,)).rows([line] for line in _NOTES)
+    return book.save()
 
 
 def _cells(draft: Draft) -> list[object]:
@@ -237,6 +180,8 @@ _EXAMPLES = [
           ("青霉素", "头孢呋辛", "阿司匹林"), frozenset({0, 1}), "", 3, Decimal(3)),
     true_false(f"{EXAMPLE}医师可以不经患者同意公开其病历。", False),
 ]
+#: The downloadable template; its example rows are refused if left in.
+TEMPLATE = SheetTemplate("题目", HEADERS, examples=tuple(tuple(_cells(d)) for d in _EXAMPLES))
 _NOTES = [
     "每题一行，第一行是表头，请勿修改表头。",
     "题型：单选、多选 或 判断。",
