@@ -19,10 +19,11 @@ import io
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any, cast
 
 import openpyxl
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -115,9 +116,10 @@ class Sheet:
         listed = ",".join(options)
         validation = DataValidation(type="list", formula1=f'"{listed}"', allow_blank=False)
         validation.add(cells)
-        self._sheet.data_validations.append(validation)
+        # The write-only sheet keeps validations like any sheet; openpyxl's stubs omit it.
+        cast(Any, self._sheet).data_validations.append(validation)
 
-    def _cell(self, value: object) -> WriteOnlyCell:
+    def _cell(self, value: Any) -> Cell:
         if isinstance(value, str):
             if ILLEGAL_CHARACTERS_RE.search(value):
                 value = ILLEGAL_CHARACTERS_RE.sub("", value)

@@ -36,7 +36,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, cast
 from xml.sax import SAXException
 from xml.sax.handler import ContentHandler
 from xml.sax.xmlreader import AttributesImpl
@@ -51,9 +51,6 @@ from lms.files.template import SheetTemplate, cell_text
 
 logger = logging.getLogger(__name__)
 
-#: Empty rows in a row before reading stops: sheets often carry thousands of formatted, empty
-#: rows below the data.
-MAX_BLANK_RUN = 500
 #: Columns read from each row; cells further right are not read (no template has more than 14).
 MAX_COLUMNS = 256
 #: Excel's own limit on the characters in one cell.
@@ -189,21 +186,14 @@ def read_table(data: bytes, *, max_rows: int, template: SheetTemplate | None = N
 def _filled(
     raw: Iterator[tuple[int, list[object]]], max_rows: int, template: SheetTemplate | None
 ) -> Iterator[Row]:
-    """The rows with any text, numbered as the sheet shows them: reading ends after
-    ``MAX_BLANK_RUN`` empty rows in a row, and at the (``max_rows`` + 1)-th row below the
-    header."""
-    blank_run = 0
-    last = 0
+    """The rows with any text, numbered as the sheet shows them, up to the (``max_rows`` + 1)-th
+    below the header. Empty rows are passed over wherever they are, never taken for the end of
+    the data: a row after a gap is still imported (or refused) rather than silently left out.
+    Only rows present in the file are read, so a gap costs nothing."""
     below_header = -1  # the first filled row is the header
     for number, cells in raw:
-        blank_run += max(number - last - 1, 0)  # rows the file leaves out are empty
-        last = number
-        if blank_run > MAX_BLANK_RUN:
-            return
         if not any(cell_text(cell) for cell in cells):
-            blank_run += 1
             continue
-        blank_run = 0
         below_header += 1
         if below_header > max_rows:
             raise TooManyRows(max_rows, number)
@@ -305,7 +295,8 @@ class _Parser(DefusedExpatParser):
 
     def reset(self) -> None:
         super().reset()
-        self._parser.buffer_text = True
+        # expat's parser object, which the SAX reader keeps privately (typeshed omits it).
+        cast(Any, self)._parser.buffer_text = True
 
 
 class _Stop(Exception):
@@ -840,7 +831,7 @@ def _pdf_structure(data: bytes) -> tuple[int, set[str]]:
     """Pages, and active names inside compressed object streams or as an opening action;
     pypdf runs with every decompression capped at the PDF size cap."""
     from pypdf import PdfReader, apply_configuration
-    from pypdf.generic import ArrayObject, NullObject
+    from pypdf.generic import ArrayObject, DictionaryObject, NullObject
 
     cap = limit("PDF_MAX_BYTES") * 4
     with apply_configuration(
@@ -862,7 +853,8 @@ def _pdf_structure(data: bytes) -> tuple[int, set[str]]:
             if unpacked > cap:
                 raise Refused(_("PDF 解压后过大，无法检查。"))
             found |= _active_names(content)
-        action = reader.trailer["/Root"].get_object().get("/OpenAction")
+        root = reader.trailer["/Root"].get_object()
+        action = root.get("/OpenAction") if isinstance(root, DictionaryObject) else None
         if action is not None and not isinstance(action.get_object(), ArrayObject | NullObject):
             found.add("OpenAction!")
         return len(reader.pages), found

@@ -93,14 +93,15 @@ def test_a_prefixed_namespace_and_shared_strings_with_phonetic_runs_read_as_exce
         (1, (None, "张三"))]
 
 
-def test_reading_stops_after_500_empty_rows():
-    """Rows the file leaves out count as empty, as rows present with nothing in them do."""
+def test_empty_rows_are_passed_over_wherever_they_are():
+    """Rows the file leaves out are empty, as rows present with nothing in them are: neither
+    comes out, and neither ends the reading."""
     sheet = bombs.worksheet('<row r="2"><c r="A2"><v>1</v></c></row>'
                             '<row r="503"><c r="A503"><v>2</v></c></row>'  # 500 empty between
                             '<row r="504"/>'
                             '<row r="1005"><c r="A1005"><v>3</v></c></row>')  # 501
     assert [n for n, _ in rows_of(intake.read_table(bombs.workbook(sheet), max_rows=9))] == [
-        1, 2, 503]
+        1, 2, 503, 1005]
 
 
 def test_rows_past_the_cap_are_refused_with_the_row_and_the_cap():
