@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, jsonify, request, url_for
+from flask import abort, current_app, request, url_for
 from flask_babel import gettext as _
 
 from lms import jobs
@@ -17,13 +17,14 @@ from lms.courses.schemas import (
     CourseCreate,
     CourseDetail,
     CoursePage,
+    OffsetMismatch,
     Playback,
     UploadStart,
     VideoStatus,
 )
 from lms.courses.tasks import PROCESS_VIDEO
 from lms.extensions import db
-from lms.jsonapi import operation, parse, respond
+from lms.jsonapi import error_response, operation, parse, respond
 from lms.orgs.models import OrgKind
 from lms.orgs.services import get_org, title_series
 
@@ -152,7 +153,7 @@ def create_course() -> Any:
     try:
         course = services.create_course(user, provider, fields)
     except services.CourseError as exc:
-        return jsonify(error="invalid", message=str(exc)), 400
+        return error_response(400, "invalid", exc)
     db.session.commit()
     return respond(CourseDetail, _detail(course, []), 201)
 
@@ -176,7 +177,7 @@ def start_upload(course_id: int) -> Any:
     try:
         video = services.begin_upload(user, course, form.filename, form.size, form.title)
     except services.UploadError as exc:
-        return jsonify(error="invalid", message=str(exc)), 400
+        return error_response(400, "invalid", exc)
     db.session.commit()
     return respond(VideoStatus, video_status(video), 201)
 
@@ -197,7 +198,10 @@ def get_video(video_id: int) -> Any:
                  "schema": {"type": "integer"},
                  "description": "where this chunk starts: the video's `received`"}],
     raw_body="At most 8 MiB of the file, starting at Upload-Offset. A 409 answer carries the "
-             "video state: resume from its `received`.",
+             "video state in `video`: resume from its `received`.",
+    errors={400: "invalid: a header missing, or the chunk refused (the message says why)",
+            409: ("offset_mismatch: the server holds other bytes than Upload-Offset assumes",
+                  OffsetMismatch)},
 )
 def upload_chunk(video_id: int) -> Any:
     user = require_login()
@@ -208,23 +212,32 @@ def upload_chunk(video_id: int) -> Any:
     offset = request.headers.get("Upload-Offset", type=int)
     length = request.content_length
     if offset is None or length is None:
-        return jsonify(error="invalid", message=_("缺少 Upload-Offset 或 Content-Length。")), 400
+        return error_response(400, "invalid", _("缺少 Upload-Offset 或 Content-Length。"),
+                              "Upload-Offset" if offset is None else "Content-Length")
     if length > chunk_limit:
         abort(413)
     try:
         services.check_chunk(user, video, offset, length)
     except services.OffsetMismatch:
-        return respond(VideoStatus, video_status(video), 409)
+        return _offset_mismatch(video)
     except services.UploadError as exc:
-        return jsonify(error="invalid", message=str(exc)), 400
+        return error_response(400, "invalid", exc)
     db.session.commit()  # hold no transaction while the body trickles in
     part = services.spool_chunk(video_id, request.stream, length)
     try:
         complete = services.append_chunk(video, offset, part)
     except services.OffsetMismatch:
         db.session.rollback()
-        return respond(VideoStatus, video_status(video), 409)
+        return _offset_mismatch(video)
     db.session.commit()
     if complete:
         jobs.enqueue(PROCESS_VIDEO, video.id)
     return respond(VideoStatus, video_status(video))
+
+
+def _offset_mismatch(video: Video) -> Any:
+    return respond(OffsetMismatch, {
+        "error": "offset_mismatch", "field": "Upload-Offset",
+        "message": _("服务器已收到 %(n)d 字节，请从那里继续上传。", n=video.received),
+        "video": video_status(video),
+    }, 409)

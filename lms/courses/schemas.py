@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from lms.jsonapi import Schema
+from lms.jsonapi import Error, Schema
 
 
 class VideoSummary(Schema):
@@ -76,3 +76,10 @@ class VideoStatus(Schema):
     duration_seconds: int | None
     credit_hours: str
     upload_url: str
+
+
+class OffsetMismatch(Error):
+    """A chunk sent for another offset than the bytes the server holds (a retry after a lost
+    answer, or another tab): nothing is written."""
+
+    video: VideoStatus = Field(description="the video's state: resume from its `received`")

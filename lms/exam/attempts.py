@@ -47,6 +47,11 @@ class AttemptClosed(Exception):
 class BadAnswer(ValueError):
     """An answer to a question not on the paper, or with options that are not the question's."""
 
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        #: What is wrong: the question's ``key`` or the chosen ``options``.
+        self.field = field
+
 
 @dataclass(frozen=True)
 class Standing:
@@ -175,12 +180,12 @@ def save_answer(actor: User, attempt_id: int, key: str,
                             else "已经交卷，不能再修改答案")
     question = next((q for q in attempt.paper if q["key"] == key), None)
     if question is None:
-        raise BadAnswer("这道题不在你的试卷上")
+        raise BadAnswer("这道题不在你的试卷上", "key")
     chosen = set(option_ids)
     if not chosen <= {o["id"] for o in question["options"]}:
-        raise BadAnswer("所选的选项不属于这道题")
+        raise BadAnswer("所选的选项不属于这道题", "options")
     if QuestionType(question["type"]) is not QuestionType.multiple and len(chosen) > 1:
-        raise BadAnswer("这道题只能选一个答案")
+        raise BadAnswer("这道题只能选一个答案", "options")
     attempt.answers = {**attempt.answers, key: sorted(chosen)}
     return attempt
 

@@ -82,7 +82,7 @@ def save(attempt_id: int) -> Response | tuple[Response, int]:
     try:
         for key, chosen in given:
             if not isinstance(chosen, list) or not all(isinstance(c, str) for c in chosen):
-                raise attempts.BadAnswer(_("答案格式不正确"))
+                raise attempts.BadAnswer(_("答案格式不正确"), "options")
             attempts.save_answer(actor(), attempt_id, str(key), chosen)
     except (attempts.AttemptClosed, attempts.BadAnswer) as refused:
         db.session.rollback()

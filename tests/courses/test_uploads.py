@@ -87,7 +87,8 @@ def test_an_upload_cut_off_halfway_resumes_where_it_stopped(provider, course, fi
 
     # A chunk from the wrong place is answered with where to resume.
     wrong = send(provider, video["upload_url"], data[:10], 0, headers)
-    assert wrong.status_code == 409 and wrong.get_json()["received"] == first + 100_000
+    assert wrong.status_code == 409 and wrong.get_json()["error"] == "offset_mismatch"
+    assert wrong.get_json()["video"]["received"] == first + 100_000
 
     done = send(provider, video["upload_url"], data[first + 100_000 :], first + 100_000, headers)
     assert done.status_code == 200

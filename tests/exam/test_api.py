@@ -136,7 +136,8 @@ def test_the_whole_exam_cycle_with_a_bearer_token(new_client, people, orgs, cloc
     assert "请先看完本课程的全部视频" in before["reason"]
     early = learner.post(f"/courses/{course.id}/exam/attempts")
     assert early.status_code == 409
-    assert early.get_json() == {"error": "exam_closed", "message": before["reason"]}
+    assert early.get_json() == {"error": "exam_closed", "message": before["reason"],
+                                "field": None}
 
     learner.watch(clock, course)
     ready = learner.ok(learner.get(f"/courses/{course.id}/exam"))
@@ -275,7 +276,8 @@ def test_answers_from_another_paper_or_malformed_are_refused(new_client, people,
 
     foreign_key = learner.save(second["id"], old["key"], [old["options"][0]["id"]])
     assert foreign_key.status_code == 422
-    assert foreign_key.get_json() == {"error": "bad_answer", "message": "这道题不在你的试卷上"}
+    assert foreign_key.get_json() == {"error": "bad_answer", "message": "这道题不在你的试卷上",
+                                      "field": "key"}
     foreign_option = learner.save(second["id"], new["key"], [old["options"][0]["id"]])
     assert foreign_option.status_code == 422
     assert "不属于这道题" in foreign_option.get_json()["message"]
@@ -304,7 +306,7 @@ def test_the_servers_clock_ends_the_attempt_with_what_was_saved(new_client, peop
     key = attempt["paper"][0]["key"]
     late = learner.save(attempt["id"], key, [attempt["paper"][0]["options"][0]["id"]])
     assert late.status_code == 409
-    assert late.get_json() == {"error": "attempt_closed",
+    assert late.get_json() == {"error": "attempt_closed", "field": None,
                                "message": "考试时间已到，已按保存的答案交卷"}
     kept = db.session.get(ExamAttempt, attempt["id"], populate_existing=True)
     assert kept.timed_out and kept.score == 60  # the refusal keeps what the clock did
