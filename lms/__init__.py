@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from lms import config, jobs
 from lms.extensions import babel, csrf, db, login_manager, migrate
 from lms.jsonapi import JSONProvider
+from lms.urls import IdConverter
 
 __all__ = ["create_app"]
 
@@ -20,6 +21,7 @@ __all__ = ["create_app"]
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app: config → extensions → blueprints → CLI → error pages."""
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     app.json = JSONProvider(app)  # every JSON body is read through lms.jsonapi.loads
     app.config.update(config.load(Path(app.instance_path)))
     app.config.update(overrides or {})

@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Blueprint, Response, jsonify, request
 from flask.json.provider import DefaultJSONProvider
@@ -24,9 +24,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 from werkzeug.exceptions import HTTPException
 
+from lms.db import MAX_ID
+
 #: Authenticated by the browser's login session (writes then need the ``X-CSRFToken`` header) or
 #: by a bearer token from ``POST /api/v1/tokens``. Described at ``/api/v1/openapi.json``.
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+#: An id in a request body: a JSON integer that a row's id can be.
+Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
+
 
 class Schema(BaseModel):
     """One schema per request and response type; the OpenAPI document is made from these."""
@@ -339,10 +345,9 @@ def openapi_document() -> dict[str, Any]:
         path = "/api/v1" + op.path.replace("<int:", "{").replace(">", "}")
         entry: dict[str, Any] = {"summary": op.summary, "tags": [op.tag], "responses": {}}
         parameters = list(op.parameters)
-        for name in _path_params(op.path):
-            parameters.append(
-                {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
-            )
+        for name in _path_params(op.path):  # any other number does not match: 404
+            parameters.append({"name": name, "in": "path", "required": True,
+                               "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}})
         if parameters:
             entry["parameters"] = parameters
         if op.body is not None:

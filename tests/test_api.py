@@ -268,3 +268,46 @@ def test_the_openapi_document_describes_the_error_shape(client):
     assert {"error", "message", "field", "video"} <= set(
         document["components"]["schemas"][conflict]["properties"])
 
+
+# --- ids past what a column holds -------------------------------------------------------------
+
+
+def test_an_id_past_what_a_column_holds_is_a_404_in_the_api(client, people):
+    headers = {"Authorization": f"Bearer {token_for(client, people.learner)}"}
+    for number in (0, 2**31, 2**63, 2**64):
+        assert_error(client.get(f"/api/v1/courses/{number}", headers=headers), 404,
+                     "not_found")
+        assert_error(client.post(f"/api/v1/attempts/{number}/answers", headers=headers,
+                                 json={"key": "a", "options": []}), 404, "not_found")
+    document = client.get("/api/v1/openapi.json").get_json()
+    (param,) = document["paths"]["/api/v1/courses/{course_id}"]["get"]["parameters"]
+    assert param["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+
+
+@pytest.mark.parametrize(("field", "value", "at", "words"), [
+    ("provider_id", 2**31, "provider_id", "须不大于 2147483647"),
+    ("provider_id", 2**64, "provider_id", "须不大于 2147483647"),
+    ("provider_id", 0, "provider_id", "须不小于 1"),
+    ("provider_id", True, "provider_id", "须为整数"),
+    ("provider_id", "1", "provider_id", "须为整数"),
+    ("topic_id", 2**63, "topic_id", "须不大于 2147483647"),
+    ("title_series_ids", [1, 2**63], "title_series_ids.1", "须不大于 2147483647"),
+    ("category", "misc", "category", "须为以下之一：'public_compulsory'、'public_elective'、"
+                                     "'professional'"),
+])
+def test_ids_in_a_body_are_checked_before_any_query(client, people, orgs, field, value, at,
+                                                    words):
+    headers = {"Authorization": f"Bearer {token_for(client, people.provider)}"}
+    body = {"provider_id": orgs.provider.id, "title": "新课", "category": "professional",
+            field: value}
+    answer = client.post("/api/v1/courses", json=body, headers=headers)
+    assert words in assert_error(answer, 400, "invalid_field", at)["message"]
+
+
+@pytest.mark.parametrize("query", ["topic=2147483648", f"series={2**64}", "provider=-1",
+                                   "topic=abc", f"page={2**64}"])
+def test_ids_in_a_query_are_checked_before_any_query(client, people, query):
+    headers = {"Authorization": f"Bearer {token_for(client, people.learner)}"}
+    answer = client.get(f"/api/v1/courses?{query}", headers=headers)
+    assert_error(answer, 400, "invalid_field", query.split("=")[0])
+    assert client.get("/api/v1/courses?topic=0&q=&page=", headers=headers).status_code == 200

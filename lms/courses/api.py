@@ -14,6 +14,7 @@ from lms.auth.models import Role
 from lms.courses import services, streaming
 from lms.courses.models import Category, Course, Topic, Video, VideoState
 from lms.courses.schemas import (
+    CatalogParams,
     CourseCreate,
     CourseDetail,
     CoursePage,
@@ -23,8 +24,9 @@ from lms.courses.schemas import (
     VideoStatus,
 )
 from lms.courses.tasks import PROCESS_VIDEO
+from lms.db import MAX_ID
 from lms.extensions import db
-from lms.jsonapi import error_response, operation, parse, respond
+from lms.jsonapi import error_response, operation, parse, parse_query, respond
 from lms.orgs.models import OrgKind
 from lms.orgs.services import get_org, title_series
 
@@ -79,15 +81,14 @@ def video_status(video: Video) -> dict[str, Any]:
 
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, type=int)
-    return value or None
-
-
 CATALOG_PARAMETERS = [
-    {"name": name, "in": "query", "required": False, "schema": {"type": kind}}
-    for name, kind in (("category", "string"), ("topic", "integer"), ("series", "integer"),
-                       ("provider", "integer"), ("q", "string"), ("page", "integer"))
+    {"name": name, "in": "query", "required": False, "schema": schema}
+    for name, schema in (
+        ("category", {"type": "string"}),
+        *((name, {"type": "integer", "minimum": 0, "maximum": MAX_ID,
+                  "description": "an id; 0 or absent: any"})
+          for name in ("topic", "series", "provider")),
+        ("q", {"type": "string"}), ("page", {"type": "integer", "maximum": MAX_ID}))
 ]
 
 
@@ -95,14 +96,15 @@ CATALOG_PARAMETERS = [
            response=CoursePage, parameters=CATALOG_PARAMETERS)
 def list_courses() -> Any:
     require_login()
+    asked = parse_query(CatalogParams)
     page = services.catalog(
         services.CatalogQuery(
-            category=Category.parse(request.args.get("category")),
-            topic_id=_int_arg("topic"),
-            title_series_id=_int_arg("series"),
-            provider_id=_int_arg("provider"),
-            text=request.args.get("q", "")[:50],
-            page=request.args.get("page", 1, type=int),
+            category=Category.parse(asked.category),
+            topic_id=asked.topic or None,
+            title_series_id=asked.series or None,
+            provider_id=asked.provider or None,
+            text=asked.q[:50],
+            page=asked.page,
         )
     )
     return respond(CoursePage, {
