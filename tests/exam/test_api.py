@@ -286,10 +286,16 @@ def test_answers_from_another_paper_or_malformed_are_refused(new_client, people,
     assert two.status_code == 422 and "只能选一个" in two.get_json()["message"]
     closed = learner.save(first["id"], old["key"], [])
     assert closed.status_code == 409 and closed.get_json()["error"] == "attempt_closed"
-    for body in ({"key": new["key"], "options": "甲"}, {"key": new["key"]}, {"options": []},
-                 {"key": new["key"], "options": [], "correct": True}):
+    for body, field in (({"key": new["key"], "options": "甲"}, "options"),
+                        ({"key": new["key"]}, "options"), ({"options": []}, "key"),
+                        ({"key": new["key"], "options": [], "correct": True}, "correct"),
+                        ({"key": 1, "options": []}, "key"),
+                        ({"key": new["key"], "options": [new["options"][0]["id"], 1]},
+                         "options.1"),
+                        ({"key": new["key"], "options": None}, "options")):
         malformed = learner.post(f"/attempts/{second['id']}/answers", body)
         assert malformed.status_code == 400, body
+        assert malformed.get_json()["field"] == field, body
     assert learner.ok(learner.get(f"/attempts/{second['id']}"))["answers"] == {}
 
 

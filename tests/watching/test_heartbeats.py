@@ -423,3 +423,20 @@ def test_the_heartbeat_log_is_pruned_but_the_coverage_is_kept(app, client, new_c
     left = db.session.scalars(sa.select(Playback).where(Playback.user_id == learner.id)).all()
     assert [p.ended_at for p in left] == [None]  # only the playback still running
     assert covered(learner, video) == 60
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("seq", True), ("seq", "2"), ("seq", 2.0), ("position", "5.0"), ("position", True),
+    ("position", None), ("playing", 1), ("playing", "true"), ("visible", 0),
+    ("playback", 12345), ("presence_answer", 7),
+])
+def test_each_value_of_a_heartbeat_is_of_its_json_type(client, clock, lecture, learner, field,
+                                                        value):
+    player = Player(client, clock, lecture.ready_videos[0])
+    body = {"seq": 2, "position": 5, "playing": True, "visible": True, field: value}
+    answer = player.send(**body)
+    assert answer.status_code == 400
+    assert answer.get_json()["error"] == "invalid_field"
+    assert answer.get_json()["field"] == field
+    # An integer is a number of seconds, though.
+    assert player.send(seq=2, position=5, playing=True, visible=True).status_code == 200
