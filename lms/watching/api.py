@@ -51,8 +51,8 @@ def started(token: str, playback: Any, progress: Any) -> dict[str, Any]:
 @operation("POST", "/heartbeats",
            "Report a playback's position; the server's clock decides what it earns",
            tag="learner", body=HeartbeatReport, response=HeartbeatAnswer,
-           errors={404: "playback_not_found: no such playback for this learner (forged, "
-                        "another's, or the login ended): reload the page"})
+           errors={404: "playback_not_found: no such playback for this learner (forged, or "
+                        "another's): reload the page"})
 def heartbeat() -> Any:
     caller = _caller()
     report = parse(HeartbeatReport)
@@ -61,6 +61,8 @@ def heartbeat() -> Any:
             seq=report.seq, position=report.position, playing=report.playing,
             visible=report.visible, presence_answer=report.presence_answer,
         ))
+    except heartbeats.CallerUnknown:
+        return error_response(401, "unauthenticated", _("登录已失效或令牌无效，请重新登录。"))
     except heartbeats.PlaybackNotFound:
         return error_response(404, "playback_not_found", _("播放已失效，请刷新页面后继续学习。"))
     return jsonify(
