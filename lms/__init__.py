@@ -34,11 +34,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     jobs.init_app(app)  # after the blueprints: their imports register the jobs
 
     from lms.errors import register_error_pages
-    from lms.security import register_security_headers
+    from lms.security import register_input_checks, register_security_headers
     from lms.templating import register_template_helpers
 
     register_error_pages(app)
     register_security_headers(app)
+    register_input_checks(app)
     register_template_helpers(app)
     logging.getLogger("lms").setLevel(logging.INFO)
     return app

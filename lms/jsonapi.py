@@ -181,13 +181,35 @@ def json_body() -> Any:
     """The request's JSON body (any JSON value), or an ``ApiError``."""
     if not request.is_json:
         raise ApiError(415, *HTTP_ERRORS[415])
+    data = request.get_data(cache=True)
     try:
-        return loads(request.get_data(cache=True))
+        value = loads(data)
     except JSONTooDeep:
         raise ApiError(400, "invalid_json",
                        _("JSON 嵌套过深：最多 %(n)d 层。", n=MAX_JSON_DEPTH)) from None
     except ValueError:
         raise ApiError(400, "invalid_json", _("请求体不是有效的 JSON。")) from None
+    if b"\\u0000" in data:  # only an escape writes a NUL in JSON
+        _refuse_nul(value)
+    return value
+
+
+def _refuse_nul(value: Any) -> None:
+    """A 400 naming the first field whose text holds a NUL: PostgreSQL stores none, so no
+    request may carry one to a query."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        where, node = stack.pop()
+        if isinstance(node, str) and "\x00" in node:
+            raise ApiError(400, "invalid_field", _("字段 %(field)s：不能含有空字符（U+0000）。",
+                                                   field=where), where)
+        items = (node.items() if isinstance(node, dict)
+                 else enumerate(node) if isinstance(node, list) else ())
+        for key, child in items:
+            path = f"{where}.{key}" if where else str(key)
+            if isinstance(key, str) and "\x00" in key:
+                stack.append((where, key))
+            stack.append((path, child))
 
 
 def parse(model: type[BaseModel]) -> Any:
@@ -206,6 +228,7 @@ def parse_query(model: type[BaseModel]) -> Any:
     """The query string as ``model`` (its values are text, read as the fields' types; an empty
     one counts as absent), or a 400 naming the parameter."""
     given = {name: value for name, value in request.args.items() if value != ""}
+    _refuse_nul(given)
     try:
         return model.model_validate(given)
     except ValidationError as exc:

@@ -90,7 +90,7 @@ def test_a_browser_login_with_a_one_time_password_gets_no_api_until_it_is_change
 CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 #: Words a message may hold that are not English prose: JSON's own, and header names.
 NOT_PROSE = ("JSON", "Content-Type", "application/json", "Upload-Offset", "Content-Length",
-             "ISO", "true", "false", "null")
+             "ISO", "true", "false", "null", "GB", "MB")
 
 
 def assert_error(response, status: int, code: str | None = None, field: str | None = None):
@@ -311,3 +311,16 @@ def test_ids_in_a_query_are_checked_before_any_query(client, people, query):
     answer = client.get(f"/api/v1/courses?{query}", headers=headers)
     assert_error(answer, 400, "invalid_field", query.split("=")[0])
     assert client.get("/api/v1/courses?topic=0&q=&page=", headers=headers).status_code == 200
+
+
+def test_text_holding_a_nul_is_refused_naming_its_field(client, people, orgs):
+    """PostgreSQL stores no NUL in text: no request carries one to a query."""
+    headers = {"Authorization": f"Bearer {token_for(client, people.provider)}"}
+    answer = client.post("/api/v1/tokens", json={"id_number": "1\x00", "password": "x"})
+    assert "空字符" in assert_error(answer, 400, "invalid_field", "id_number")["message"]
+    body = {"provider_id": orgs.provider.id, "title": "新课", "category": "professional",
+            "title_series_ids": [], "description": "a\x00b"}
+    assert_error(client.post("/api/v1/courses", json=body, headers=headers), 400,
+                 "invalid_field", "description")
+    assert_error(client.get("/api/v1/courses?q=%00", headers=headers), 400, "invalid_field",
+                 "q")

@@ -63,3 +63,11 @@ def test_a_signed_links_time_is_not_an_id(client):
     """Its expiry is a Unix time, past 2**31 in 2038: the route still matches (and the
     signature decides)."""
     assert client.get("/media/s/nosig/4102444800/1/a.m3u8").status_code == 403
+
+
+def test_text_holding_a_nul_is_refused_on_pages_too(client, people, login_as):
+    login_as(people.city_admin)
+    for response in (client.get("/courses/?q=%00"), client.get("/staff/accounts?q=a%00"),
+                     client.submit("/staff/accounts", {"q": "\x00"})):
+        assert response.status_code == 400
+        assert "空字符" in response.get_data(as_text=True)
