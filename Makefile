@@ -48,3 +48,4 @@ translations: $(VENV)/.installed
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check lms tests bench migrations
 	$(BIN)/lint-imports
+	$(BIN)/mypy

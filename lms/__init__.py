@@ -12,6 +12,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms import config, jobs
 from lms.extensions import babel, csrf, db, login_manager, migrate
+from lms.jsonapi import JSONProvider
+from lms.urls import IdConverter
 
 __all__ = ["create_app"]
 
@@ -19,6 +21,8 @@ __all__ = ["create_app"]
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app: config → extensions → blueprints → CLI → error pages."""
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = IdConverter  # before any route is added
+    app.json = JSONProvider(app)  # every JSON body is read through lms.jsonapi.loads
     app.config.update(config.load(Path(app.instance_path)))
     app.config.update(overrides or {})
     if hops := app.config["PROXY_COUNT"]:
@@ -30,11 +34,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     jobs.init_app(app)  # after the blueprints: their imports register the jobs
 
     from lms.errors import register_error_pages
-    from lms.security import register_security_headers
+    from lms.security import register_input_checks, register_security_headers
     from lms.templating import register_template_helpers
 
     register_error_pages(app)
     register_security_headers(app)
+    register_input_checks(app)
     register_template_helpers(app)
     logging.getLogger("lms").setLevel(logging.INFO)
     return app

@@ -20,6 +20,11 @@ NAMING_CONVENTION = {
 
 Row = TypeVar("Row")
 
+#: The largest id PostgreSQL's 32-bit ``integer`` holds. A number past it names no row, and
+#: a query comparing a column with it fails there (past 2**63 on SQLite): ids from outside are
+#: checked against it before they reach a query.
+MAX_ID = 2**31 - 1
+
 
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)

@@ -1,14 +1,17 @@
-"""Friendly error pages: a person sees what happened and what to do, never a stack trace."""
+"""Friendly error pages: a person sees what happened and what to do, never a stack trace. A
+request that wants JSON (the API, or a page's script) gets the API's one error shape."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from lms import jsonapi
 from lms.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -26,29 +29,41 @@ MESSAGES = {
 CSRF_MESSAGE = (_l("页面已过期"), _l("页面停留时间过长或表单已失效，请刷新页面后重新提交。"))
 
 
-def _render(code: int, title: object, message: object) -> tuple[object, int]:
-    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
-        return jsonify(error=str(title), message=str(message)), code
+def wants_json() -> bool:
+    """The API, and a page's script posting JSON or asking for it."""
+    return (request.path.startswith("/api/") or request.is_json
+            or request.accept_mimetypes.best == "application/json")
+
+
+def _render(code: int, title: object, message: object) -> tuple[str, int]:
     return render_template("error.html", code=code, title=title, message=message), code
 
 
 def register_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError) -> tuple[object, int]:
+    def csrf_error(error: CSRFError) -> ResponseReturnValue:
+        if wants_json():
+            return jsonapi.error_response(400, "csrf_failed", CSRF_MESSAGE[1])
         return _render(400, *CSRF_MESSAGE)
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> object:
+    def http_error(error: HTTPException) -> ResponseReturnValue:
+        if isinstance(error, jsonapi.ApiError):  # already in the API's shape
+            return error
         code = error.code or 500
+        # Raised with our own words (the default description is werkzeug's English).
+        own = error.description if error.description != type(error).description else None
+        if wants_json():
+            return jsonapi.http_error_response(error, own)
         if code not in MESSAGES:
             return error
         title, message = MESSAGES[code]
-        if error.description != type(error).description:  # raised with our own words
-            message = error.description
-        return _render(code, title, message)
+        return _render(code, title, own or message)
 
     @app.errorhandler(InternalServerError)
-    def server_error(error: InternalServerError) -> tuple[object, int]:
+    def server_error(error: InternalServerError) -> ResponseReturnValue:
         db.session.rollback()
         logger.error("unhandled error on %s", request.path, exc_info=error.original_exception)
+        if wants_json():
+            return jsonapi.http_error_response(InternalServerError())
         return _render(500, *MESSAGES[500])

@@ -1,8 +1,10 @@
-"""Headers every response carries."""
+"""Headers every response carries, and what no request may carry."""
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 #: Everything comes from this site: no CDN, no inline script. The player (hls.js) feeds the
@@ -30,3 +32,18 @@ def register_security_headers(app: Flask) -> None:
             if name not in headers:
                 headers.add(name, value)
         return response
+
+
+def register_input_checks(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul() -> None:
+        """PostgreSQL stores no NUL in text, and none belongs in a form: a query string, a
+        form or a file name holding one is refused before anything reads it. (The API says
+        which field: ``lms.jsonapi``.)"""
+        if request.blueprint == "api":
+            return
+        texts = [*request.args.items(multi=True), *request.form.items(multi=True)]
+        if (any("\x00" in name or "\x00" in value for name, value in texts)
+                or any("\x00" in (upload.filename or "")
+                       for _name, upload in request.files.items(multi=True))):
+            raise BadRequest(_("提交的内容含有空字符（U+0000），无法处理。"))

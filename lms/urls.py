@@ -4,6 +4,20 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from werkzeug.routing import IntegerConverter, Map
+
+from lms.db import MAX_ID
+
+
+class IdConverter(IntegerConverter):
+    """The app's ``<int:…>``: a number from 1 to ``MAX_ID`` unless the rule says otherwise
+    (``<int(max=None):…>``). Any other number does not match the route, so it is a 404
+    rather than a query that fails on it."""
+
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = 1,
+                 max: int | None = MAX_ID, signed: bool = False) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
+
 
 def safe_next(target: str | None) -> str | None:
     """``target`` if it is a path on this site, else None (no open redirects)."""

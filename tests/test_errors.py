@@ -40,3 +40,34 @@ def test_pages_allow_only_this_sites_scripts(client):
     assert "script-src 'self'" in headers["Content-Security-Policy"]
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+BEYOND = [str(2**31), str(2**63), str(2**64), "9" * 5000]
+
+
+def test_an_id_past_what_a_column_holds_is_a_404(client, people, login_as, course):
+    """PostgreSQL's integer ends at 2**31 - 1, SQLite's at 2**63 - 1: no route asks the
+    database for an id past them (or for 0)."""
+    login_as(people.provider)
+    assert client.get(f"/courses/{course.id}/edit").status_code == 200
+    for number in ["0", *BEYOND]:
+        for url in (f"/courses/{number}/edit", f"/courses/{course.id}/videos/{number}",
+                    f"/exam/attempts/{number}", f"/staff/accounts/{number}/roles/{number}/revoke"):
+            method = client.post if url.endswith("revoke") else client.get
+            response = method(url)
+            assert response.status_code == 404, (url[:80], response.status_code)
+            assert "页面不存在" in response.get_data(as_text=True)
+
+
+def test_a_signed_links_time_is_not_an_id(client):
+    """Its expiry is a Unix time, past 2**31 in 2038: the route still matches (and the
+    signature decides)."""
+    assert client.get("/media/s/nosig/4102444800/1/a.m3u8").status_code == 403
+
+
+def test_text_holding_a_nul_is_refused_on_pages_too(client, people, login_as):
+    login_as(people.city_admin)
+    for response in (client.get("/courses/?q=%00"), client.get("/staff/accounts?q=a%00"),
+                     client.submit("/staff/accounts", {"q": "\x00"})):
+        assert response.status_code == 400
+        assert "空字符" in response.get_data(as_text=True)

@@ -14,7 +14,7 @@ from lms.api.schemas import TokenRequest, TokenResponse
 from lms.auth import services, tokens
 from lms.auth.models import User
 from lms.extensions import db, login_manager
-from lms.jsonapi import bp, openapi_document, operation, parse, respond
+from lms.jsonapi import bp, error_response, openapi_document, operation, parse, respond
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 #: Endpoints that check their caller's credential themselves, in the query that does their
@@ -47,18 +47,20 @@ def check_csrf_for_browser_writes() -> None:
 
 
 @operation("POST", "/tokens", "Exchange an ID number and password for a bearer token",
-           tag="auth", body=TokenRequest, response=TokenResponse, auth=False)
+           tag="auth", body=TokenRequest, response=TokenResponse, auth=False,
+           errors={401: "login_refused: wrong ID number or password, the account not active, "
+                        "or too many failures (the message says which and how long to wait)",
+                   403: "password_change_required: change the one-time password on the web"})
 def create_token() -> Any:
     form = parse(TokenRequest)
     try:
         user = services.authenticate(form.id_number, form.password, request.remote_addr)
     except services.LoginRefused as refused:
         db.session.commit()  # keep the failure count
-        return jsonify(error="login_refused", message=str(refused)), 401
+        return error_response(401, "login_refused", refused)
     if user.must_change_password:
         db.session.rollback()
-        return jsonify(error="password_change_required",
-                       message=_("请先在网页上修改初始密码。")), 403
+        return error_response(403, "password_change_required", _("请先在网页上修改初始密码。"))
     token, row = tokens.issue(user)
     db.session.commit()
     return respond(TokenResponse, {"token": token, "expires_at": row.expires_at})

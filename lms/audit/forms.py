@@ -13,10 +13,9 @@ from wtforms.validators import Length, NumberRange, Optional
 
 from lms.audit.models import ACTIONS, OBJECT_TYPES
 from lms.audit.services import Search
-from lms.forms import choice_list
+from lms.db import MAX_ID
+from lms.forms import Form, choice_list
 
-#: Ids fit PostgreSQL's integer: a bigger number in the query string is a message, not a 500.
-LARGEST_ID = 2**31 - 1
 FULL_ID_NUMBER = re.compile(r"[0-9]{15,}")
 
 
@@ -55,7 +54,7 @@ class LocalIntegerField(IntegerField):
             raise ValueError(_l("请输入数字编号。")) from None
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     """The record's filters, read from the query string (a GET: no CSRF token)."""
 
     class Meta:
@@ -64,7 +63,7 @@ class SearchForm(FlaskForm):
     who = StringField(_l("操作人"), validators=[Length(max=50, message=_l("最多 50 个字。"))])
     #: A person's user id, from the links on the page.
     actor = LocalIntegerField(
-        validators=[Optional(), NumberRange(min=1, max=LARGEST_ID, message=_l("编号不正确。"))]
+        validators=[Optional(), NumberRange(min=1, max=MAX_ID, message=_l("编号不正确。"))]
     )
     action = SelectField(_l("操作"), default="")
     start = LocalDateField(_l("起始日期"), validators=[Optional(), _plausible_year])
@@ -72,7 +71,7 @@ class SearchForm(FlaskForm):
     object_type = SelectField(_l("对象类型"), default="")
     object_id = LocalIntegerField(
         _l("对象编号"),
-        validators=[Optional(), NumberRange(min=1, max=LARGEST_ID, message=_l("编号不正确。"))],
+        validators=[Optional(), NumberRange(min=1, max=MAX_ID, message=_l("编号不正确。"))],
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from lms.auth.idcard import InvalidIdNumber, normalize_id_number
 from lms.auth.passwords import WeakPassword, check_strength
-from lms.forms import phone_field
+from lms.forms import Form, phone_field
 
 
-def strong_password(form: FlaskForm, field: Field) -> None:
+def strong_password(form: Form, field: Field) -> None:
     id_number = getattr(getattr(form, "id_number", None), "data", None)
     try:
         check_strength(field.data or "", id_number)
@@ -20,14 +19,14 @@ def strong_password(form: FlaskForm, field: Field) -> None:
         raise ValidationError(str(exc)) from None
 
 
-def id_number_field(form: FlaskForm, field: Field) -> None:
+def id_number_field(form: Form, field: Field) -> None:
     """Validate and normalise a resident ID number in place."""
     try:
         field.data = normalize_id_number(field.data or "")
     except InvalidIdNumber as exc:
         raise ValidationError(str(exc)) from None
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     id_number = StringField(
         _l("身份证号"), validators=[DataRequired(_l("请输入身份证号。")), Length(max=30)]
     )
@@ -36,7 +35,7 @@ class LoginForm(FlaskForm):
     )
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     id_number = StringField(
         _l("身份证号"), validators=[DataRequired(_l("请输入身份证号。")), id_number_field]
     )
@@ -58,7 +57,7 @@ class RegisterForm(FlaskForm):
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current = PasswordField(_l("当前密码"), validators=[DataRequired(_l("请输入当前密码。"))])
     password = PasswordField(
         _l("新密码"), validators=[DataRequired(_l("请输入新密码。")), strong_password]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import Forbidden
@@ -145,7 +145,10 @@ def require_own_password() -> Response | None:
 
 @login_manager.unauthorized_handler
 def unauthorized() -> Response:
-    """Send the visitor to log in, saying why when their login has ended."""
+    """Send the visitor to log in, saying why when their login has ended; a page's script
+    posting JSON cannot follow a redirect to a form, and is told 401."""
+    if request.is_json:
+        abort(401)
     if sessions.was_lost():
         session.pop("_user_id", None)
         flash(_("登录已过期或已在其他设备上退出，请重新登录。"), "info")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, jsonify, request, url_for
+from flask import abort, current_app, request, url_for
 from flask_babel import gettext as _
 
 from lms import jobs
@@ -14,16 +14,19 @@ from lms.auth.models import Role
 from lms.courses import services, streaming
 from lms.courses.models import Category, Course, Topic, Video, VideoState
 from lms.courses.schemas import (
+    CatalogParams,
     CourseCreate,
     CourseDetail,
     CoursePage,
+    OffsetMismatch,
     Playback,
     UploadStart,
     VideoStatus,
 )
 from lms.courses.tasks import PROCESS_VIDEO
+from lms.db import MAX_ID
 from lms.extensions import db
-from lms.jsonapi import operation, parse, respond
+from lms.jsonapi import error_response, operation, parse, parse_query, respond
 from lms.orgs.models import OrgKind
 from lms.orgs.services import get_org, title_series
 
@@ -78,15 +81,14 @@ def video_status(video: Video) -> dict[str, Any]:
 
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, type=int)
-    return value or None
-
-
 CATALOG_PARAMETERS = [
-    {"name": name, "in": "query", "required": False, "schema": {"type": kind}}
-    for name, kind in (("category", "string"), ("topic", "integer"), ("series", "integer"),
-                       ("provider", "integer"), ("q", "string"), ("page", "integer"))
+    {"name": name, "in": "query", "required": False, "schema": schema}
+    for name, schema in (
+        ("category", {"type": "string"}),
+        *((name, {"type": "integer", "minimum": 0, "maximum": MAX_ID,
+                  "description": "an id; 0 or absent: any"})
+          for name in ("topic", "series", "provider")),
+        ("q", {"type": "string"}), ("page", {"type": "integer", "maximum": MAX_ID}))
 ]
 
 
@@ -94,14 +96,15 @@ CATALOG_PARAMETERS = [
            response=CoursePage, parameters=CATALOG_PARAMETERS)
 def list_courses() -> Any:
     require_login()
+    asked = parse_query(CatalogParams)
     page = services.catalog(
         services.CatalogQuery(
-            category=Category.parse(request.args.get("category")),
-            topic_id=_int_arg("topic"),
-            title_series_id=_int_arg("series"),
-            provider_id=_int_arg("provider"),
-            text=request.args.get("q", "")[:50],
-            page=request.args.get("page", 1, type=int),
+            category=Category.parse(asked.category),
+            topic_id=asked.topic or None,
+            title_series_id=asked.series or None,
+            provider_id=asked.provider or None,
+            text=asked.q[:50],
+            page=asked.page,
         )
     )
     return respond(CoursePage, {
@@ -153,7 +156,7 @@ def create_course() -> Any:
     try:
         course = services.create_course(user, provider, fields)
     except services.CourseError as exc:
-        return jsonify(error="invalid", message=str(exc)), 400
+        return error_response(400, "invalid", exc)
     db.session.commit()
     return respond(CourseDetail, _detail(course, []), 201)
 
@@ -177,7 +180,7 @@ def start_upload(course_id: int) -> Any:
     try:
         video = services.begin_upload(user, course, form.filename, form.size, form.title)
     except services.UploadError as exc:
-        return jsonify(error="invalid", message=str(exc)), 400
+        return error_response(400, "invalid", exc)
     db.session.commit()
     return respond(VideoStatus, video_status(video), 201)
 
@@ -198,7 +201,10 @@ def get_video(video_id: int) -> Any:
                  "schema": {"type": "integer"},
                  "description": "where this chunk starts: the video's `received`"}],
     raw_body="At most 8 MiB of the file, starting at Upload-Offset. A 409 answer carries the "
-             "video state: resume from its `received`.",
+             "video state in `video`: resume from its `received`.",
+    errors={400: "invalid: a header missing, or the chunk refused (the message says why)",
+            409: ("offset_mismatch: the server holds other bytes than Upload-Offset assumes",
+                  OffsetMismatch)},
 )
 def upload_chunk(video_id: int) -> Any:
     user = require_login()
@@ -209,23 +215,32 @@ def upload_chunk(video_id: int) -> Any:
     offset = request.headers.get("Upload-Offset", type=int)
     length = request.content_length
     if offset is None or length is None:
-        return jsonify(error="invalid", message=_("缺少 Upload-Offset 或 Content-Length。")), 400
+        return error_response(400, "invalid", _("缺少 Upload-Offset 或 Content-Length。"),
+                              "Upload-Offset" if offset is None else "Content-Length")
     if length > chunk_limit:
         abort(413)
     try:
         services.check_chunk(user, video, offset, length)
     except services.OffsetMismatch:
-        return respond(VideoStatus, video_status(video), 409)
+        return _offset_mismatch(video)
     except services.UploadError as exc:
-        return jsonify(error="invalid", message=str(exc)), 400
+        return error_response(400, "invalid", exc)
     db.session.commit()  # hold no transaction while the body trickles in
     part = services.spool_chunk(video_id, request.stream, length)
     try:
         complete = services.append_chunk(video, offset, part)
     except services.OffsetMismatch:
         db.session.rollback()
-        return respond(VideoStatus, video_status(video), 409)
+        return _offset_mismatch(video)
     db.session.commit()
     if complete:
         jobs.enqueue(PROCESS_VIDEO, video.id)
     return respond(VideoStatus, video_status(video))
+
+
+def _offset_mismatch(video: Video) -> Any:
+    return respond(OffsetMismatch, {
+        "error": "offset_mismatch", "field": "Upload-Offset",
+        "message": _("服务器已收到 %(n)d 字节，请从那里继续上传。", n=video.received),
+        "video": video_status(video),
+    }, 409)

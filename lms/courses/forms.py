@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.courses.models import CATEGORY_LABELS, Category
-from lms.forms import choice_list
+from lms.forms import Form, choice_list
 
 
 class CheckboxesField(SelectMultipleField):
@@ -18,7 +17,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class CourseForm(FlaskForm):
+class CourseForm(Form):
     provider_id = SelectField(_l("培训机构"), coerce=int)
     title = StringField(
         _l("课程名称"),
@@ -41,18 +40,18 @@ class CourseForm(FlaskForm):
         return Category(self.category.data)
 
 
-class CoverForm(FlaskForm):
+class CoverForm(Form):
     cover = FileField(_l("封面图片（JPG 或 PNG）"), validators=[FileRequired(_l("请选择图片。"))])
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(Form):
     note = TextAreaField(
         _l("退回原因"),
         validators=[DataRequired(_l("请写明退回原因。")), Length(max=1000)],
     )
 
 
-class CatalogForm(FlaskForm):
+class CatalogForm(Form):
     """The catalog's filters, read from the query string."""
 
     class Meta:

@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("media", __name__, url_prefix="/media")
 
 
-@bp.route("/s/<sig>/<int:expires>/<int:user_id>/<path:rest>")
+@bp.route("/s/<sig>/<int(max=None):expires>/<int:user_id>/<path:rest>")  # expires: a time
 def signed(sig: str, expires: int, user_id: int, rest: str) -> Response:
     if current_app.config["MEDIA_DELIVERY"] == "nginx":
         logger.warning("a media request reached the app: nginx should answer /media/s/")

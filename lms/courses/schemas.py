@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated, Literal
 
-from lms.jsonapi import Schema
+from pydantic import BaseModel, ConfigDict, Field
+
+from lms.db import MAX_ID
+from lms.jsonapi import Error, Id, Schema
+
+#: An id in a query string: text read as a number; 0 means any.
+QueryId = Annotated[int, Field(ge=0, le=MAX_ID)]
 
 
 class VideoSummary(Schema):
@@ -40,13 +46,26 @@ class CourseDetail(CourseSummary):
     videos: list[VideoSummary]
 
 
+class CatalogParams(BaseModel):
+    """The catalog's query string; parameters it does not name are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    category: str = ""
+    topic: QueryId = 0
+    series: QueryId = 0
+    provider: QueryId = 0
+    q: str = ""
+    page: int = Field(default=1, le=MAX_ID)
+
+
 class CourseCreate(Schema):
-    provider_id: int
+    provider_id: Id
     title: str = Field(min_length=1, max_length=120)
     description: str = Field(default="", max_length=5000)
-    category: str = Field(pattern="^(public_compulsory|public_elective|professional)$")
-    topic_id: int | None = None
-    title_series_ids: list[int] = []
+    category: Literal["public_compulsory", "public_elective", "professional"]
+    topic_id: Id | None = None
+    title_series_ids: list[Id] = Field(default=[], max_length=100)
 
 
 class Playback(Schema):
@@ -76,3 +95,10 @@ class VideoStatus(Schema):
     duration_seconds: int | None
     credit_hours: str
     upload_url: str
+
+
+class OffsetMismatch(Error):
+    """A chunk sent for another offset than the bytes the server holds (a retry after a lost
+    answer, or another tab): nothing is written."""
+
+    video: VideoStatus = Field(description="the video's state: resume from its `received`")

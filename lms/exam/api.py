@@ -12,8 +12,6 @@ import logging
 from decimal import Decimal
 from typing import Any
 
-from flask import jsonify
-
 from lms import clock
 from lms.auth.guards import require_login
 from lms.auth.models import User
@@ -24,7 +22,7 @@ from lms.exam.models import CourseExam, ExamAttempt
 from lms.exam.questions import plain
 from lms.exam.schemas import AnswerSave, AnswerSaved, Attempt, ExamStanding
 from lms.extensions import db
-from lms.jsonapi import operation, parse, respond
+from lms.jsonapi import error_response, operation, parse, respond
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +31,7 @@ EXAM_CLOSED = "exam_closed: the exam cannot be started now; the message says why
 
 
 def _refused(error: str, refusal: Exception, status: int) -> Any:
-    return jsonify(error=error, message=str(refusal)), status
+    return error_response(status, error, refusal, getattr(refusal, "field", None))
 
 
 # --- the course's exam ------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import abort
+from flask_babel import gettext as _
 
 from lms import clock
 from lms.auth.guards import require
@@ -46,6 +47,11 @@ class AttemptClosed(Exception):
 
 class BadAnswer(ValueError):
     """An answer to a question not on the paper, or with options that are not the question's."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        #: What is wrong: the question's ``key`` or the chosen ``options``.
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -100,15 +106,15 @@ def refusal(now: Standing, exam: CourseExam | None) -> str | None:
     """Why the learner cannot start an attempt now, in their words; None when they can (an
     open attempt is resumed)."""
     if exam is None:
-        return "本课程还没有考试"
+        return _("本课程还没有考试")
     if now.passed:
-        return "你已通过本课程的考试"
+        return _("你已通过本课程的考试")
     if now.open is not None:
         return None
     if now.locked:
-        return "两次考试均未通过，请申请重新学习本课程，学完后可再考两次"
+        return _("两次考试均未通过，请申请重新学习本课程，学完后可再考两次")
     if not now.videos_complete:
-        return "请先看完本课程的全部视频，再参加考试"
+        return _("请先看完本课程的全部视频，再参加考试")
     return None
 
 
@@ -128,7 +134,7 @@ def start(actor: User, course: Course) -> ExamAttempt:
                             shuffle_questions=exam.shuffle_questions,
                             shuffle_options=exam.shuffle_options)
     except papers.NotEnough:  # questions retired since the exam was set
-        raise ExamClosed("本课程考试的题目暂时不足，无法组卷，请联系课程的培训机构") from None
+        raise ExamClosed(_("本课程考试的题目暂时不足，无法组卷，请联系课程的培训机构")) from None
     started = clock.now()
     attempt = insert_once(
         db.session, ExamAttempt, user_id=actor.id, course_id=course.id, cycle=now.cycle,
@@ -139,7 +145,7 @@ def start(actor: User, course: Course) -> ExamAttempt:
     if attempt is None:  # a double click: the other request started it
         opened = standing(actor, course).open
         if opened is None:
-            raise ExamClosed("考试已经开始，请刷新页面")
+            raise ExamClosed(_("考试已经开始，请刷新页面"))
         return opened
     return attempt
 
@@ -171,16 +177,16 @@ def save_answer(actor: User, attempt_id: int, key: str,
                 option_ids: Collection[str]) -> ExamAttempt:
     attempt = get(actor, attempt_id, lock=True)
     if attempt.submitted_at is not None:
-        raise AttemptClosed("考试时间已到，已按保存的答案交卷" if attempt.timed_out
-                            else "已经交卷，不能再修改答案")
+        raise AttemptClosed(_("考试时间已到，已按保存的答案交卷") if attempt.timed_out
+                            else _("已经交卷，不能再修改答案"))
     question = next((q for q in attempt.paper if q["key"] == key), None)
     if question is None:
-        raise BadAnswer("这道题不在你的试卷上")
+        raise BadAnswer(_("这道题不在你的试卷上"), "key")
     chosen = set(option_ids)
     if not chosen <= {o["id"] for o in question["options"]}:
-        raise BadAnswer("所选的选项不属于这道题")
+        raise BadAnswer(_("所选的选项不属于这道题"), "options")
     if QuestionType(question["type"]) is not QuestionType.multiple and len(chosen) > 1:
-        raise BadAnswer("这道题只能选一个答案")
+        raise BadAnswer(_("这道题只能选一个答案"), "options")
     attempt.answers = {**attempt.answers, key: sorted(chosen)}
     return attempt
 
@@ -216,7 +222,7 @@ def restudy(actor: User, course: Course) -> StudyCycle:
     require_taker(actor, course)
     now = standing(actor, course)
     if not now.locked:
-        raise ExamClosed("只有两次考试均未通过后才能申请重新学习")
+        raise ExamClosed(_("只有两次考试均未通过后才能申请重新学习"))
     videos = [v.id for v in course.videos]
     rows = list(db.session.scalars(
         sa.select(VideoProgress).where(VideoProgress.user_id == actor.id,
@@ -234,7 +240,7 @@ def restudy(actor: User, course: Course) -> StudyCycle:
         with db.session.begin_nested():
             db.session.add(cycle)
     except sa.exc.IntegrityError:  # a double click: the other request did it
-        raise ExamClosed("已申请重新学习") from None
+        raise ExamClosed(_("已申请重新学习")) from None
     for progress in rows:
         progress.coverage, progress.covered = [], 0.0
         progress.position, progress.completed_at = 0.0, None

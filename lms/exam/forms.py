@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -19,10 +18,10 @@ from lms.courses.forms import CheckboxesField
 from lms.exam.models import ShowAfter
 from lms.exam.questions import LETTERS, TRUE_FALSE, Draft, QuestionType, split_tags
 from lms.exam.services import FORMATS
-from lms.forms import choice_list
+from lms.forms import Form, choice_list
 
 
-class BankForm(FlaskForm):
+class BankForm(Form):
     name = StringField(_l("题库名称"), validators=[
         DataRequired(_l("请输入题库名称。")), Length(max=80, message=_l("名称不超过 80 字。"))])
     description = TextAreaField(_l("说明"), validators=[Length(max=2000)])
@@ -30,7 +29,7 @@ class BankForm(FlaskForm):
     provider_id = SelectField(_l("所属"), choices=[])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(_l("题目文件（.xlsx、GIFT 或 Aiken 文本）"),
                      validators=[FileRequired(_l("请选择文件。"))])
     format = SelectField(_l("文件格式"), default="auto",
@@ -47,7 +46,7 @@ def _points(label: str) -> DecimalField:
         InputRequired(_l("请填写分值。")), NumberRange(0.5, 100, _l("分值应为 0.5–100。"))])
 
 
-class ExamForm(FlaskForm):
+class ExamForm(Form):
     banks = CheckboxesField(_l("抽题题库"), coerce=int,
                             validators=[DataRequired(_l("请至少选择一个题库。"))])
     tags = StringField(_l("只抽带这些标签的题（可不填，多个用逗号分隔）"),
@@ -73,7 +72,7 @@ class ExamForm(FlaskForm):
                        getattr(self, f"{kind.value}_points").data) for kind in QuestionType}
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(Form):
     """One question, as an admin writes it; what makes it well formed is checked by
     ``questions.problems`` when it is saved, in the same words as an import."""
 

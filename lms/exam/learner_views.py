@@ -13,8 +13,10 @@ from lms.courses.models import Course
 from lms.exam import attempts, bp, papers, results, services
 from lms.exam.models import ExamAttempt
 from lms.exam.questions import plain
+from lms.exam.schemas import AnswerSave
 from lms.extensions import db
 from lms.forms import ActionForm
+from lms.jsonapi import error_response, parse
 
 
 @bp.route("/course/<int:course_id>")
@@ -72,31 +74,48 @@ def attempt(attempt_id: int) -> str:
 
 @bp.route("/attempts/<int:attempt_id>/answers", methods=["POST"])
 @login_required
-def save(attempt_id: int) -> Response | tuple[Response, int]:
-    """One answer as JSON (the page saves each as it is chosen), or the whole form."""
+def save(attempt_id: int) -> Response:
+    """One answer as JSON (the page saves each as it is chosen), or the whole form. Neither
+    says an answer is saved unless it was."""
     attempts.require_owner(actor(), attempt_id)  # the learner's own, or 403 before anything is read
-    body = request.get_json(silent=True)
-    given = ([(body.get("key", ""), body.get("options", []))] if isinstance(body, dict)
-             else [(key[2:], request.form.getlist(key)) for key in request.form
-                   if key.startswith("q-")])
+    if request.is_json:
+        return _save_one(attempt_id)
+    given = [(key[2:], request.form.getlist(key)) for key in request.form if key.startswith("q-")]
     try:
         for key, chosen in given:
-            if not isinstance(chosen, list) or not all(isinstance(c, str) for c in chosen):
-                raise attempts.BadAnswer(_("答案格式不正确"))
-            attempts.save_answer(actor(), attempt_id, str(key), chosen)
-    except (attempts.AttemptClosed, attempts.BadAnswer) as refused:
+            attempts.save_answer(actor(), attempt_id, key, chosen)
+    except attempts.AttemptClosed as closed:
+        db.session.commit()  # what the clock did (grading the saved answers) stands
+        flash(_("答案未保存：%(why)s", why=str(closed)), "error")
+        return redirect(url_for("exam.attempt", attempt_id=attempt_id))
+    except attempts.BadAnswer as bad:
         db.session.rollback()
-        if body is not None:
-            return jsonify(error=str(refused)), 409
-        flash(str(refused), "error")
+        flash(_("答案未保存：%(why)s", why=str(bad)), "error")
         return redirect(url_for("exam.attempt", attempt_id=attempt_id))
     db.session.commit()
-    if body is not None:
-        return jsonify(saved=True)
     if request.form.get("submit"):
         return submit(attempt_id)
-    flash(_("答案已保存。"), "success")
+    if given:
+        flash(_("答案已保存。"), "success")
+    else:
+        flash(_("没有选择任何答案，没有保存。"), "info")
     return redirect(url_for("exam.attempt", attempt_id=attempt_id))
+
+
+def _save_one(attempt_id: int) -> Response:
+    """The page's script saving one answer: ``{"saved": true, …}``, or why not in the API's
+    one error shape (the same refusals as ``POST /api/v1/attempts/<id>/answers``)."""
+    form = parse(AnswerSave)
+    try:
+        found = attempts.save_answer(actor(), attempt_id, form.key, form.options)
+    except attempts.AttemptClosed as closed:
+        db.session.commit()  # what the clock did (grading the saved answers) stands
+        return error_response(409, "attempt_closed", closed)
+    except attempts.BadAnswer as bad:
+        db.session.rollback()
+        return error_response(422, "bad_answer", bad, bad.field)
+    db.session.commit()
+    return jsonify(saved=True, key=form.key, options=found.answers[form.key])
 
 
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.auth.models import Role, User
@@ -118,8 +119,8 @@ class ShowAfter(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"score": "仅显示成绩", "wrong": "显示成绩和答错的题（不显示答案）",
-                "answers_after_pass": "通过后显示全部答案和解析"}[self.value]
+        return {"score": _("仅显示成绩"), "wrong": _("显示成绩和答错的题（不显示答案）"),
+                "answers_after_pass": _("通过后显示全部答案和解析")}[self.value]
 
 
 class CourseExam(Base):

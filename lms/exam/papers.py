@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple, overload
 
+from flask_babel import gettext as _
+
 from lms.exam.grading import Item
 from lms.exam.questions import Draft, QuestionType
 
@@ -141,7 +143,8 @@ def _shortfalls(rules: Sequence[Rule], groups: list[Group]) -> list[str]:
     for rule in rules:
         available = _available(rule, groups, taken)
         if len(available) < rule.count:
-            found.append(f"{rule.type.label}题需要 {rule.count} 道，题库中只有 {len(available)} 道")
+            found.append(_("%(type)s题需要 %(n)d 道，题库中只有 %(m)d 道", type=rule.type.label,
+                           n=rule.count, m=len(available)))
         taken.update(available[:rule.count])
     return found
 

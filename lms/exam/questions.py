@@ -12,6 +12,8 @@ import string
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from flask_babel import gettext as _
+
 #: The most options a choice question may have (选项A … 选项H).
 MAX_OPTIONS = 8
 LETTERS = string.ascii_uppercase[:MAX_OPTIONS]
@@ -28,7 +30,7 @@ class QuestionType(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"single": "单选", "multiple": "多选", "true_false": "判断"}[self.value]
+        return {"single": _("单选"), "multiple": _("多选"), "true_false": _("判断")}[self.value]
 
 
 @dataclass(frozen=True)
@@ -56,37 +58,37 @@ def problems(draft: Draft) -> list[str]:
     """What is wrong with ``draft``; empty when it may go into a bank."""
     found = []
     if not draft.stem.strip():
-        found.append("题干为空")
+        found.append(_("题干为空"))
     elif len(draft.stem) > STEM_MAX:
-        found.append(f"题干超过 {STEM_MAX} 字")
+        found.append(_("题干超过 %(n)d 字", n=STEM_MAX))
     if draft.type is QuestionType.true_false:
         if draft.options != TRUE_FALSE or len(draft.answer) != 1:
-            found.append("判断题的答案应为“正确”或“错误”")
+            found.append(_("判断题的答案应为“正确”或“错误”"))
         return found
     if len(draft.options) < 2:
-        found.append("选择题至少要有 2 个选项")
+        found.append(_("选择题至少要有 2 个选项"))
     if len(draft.options) > MAX_OPTIONS:
-        found.append(f"选项不能超过 {MAX_OPTIONS} 个（A–H）")
+        found.append(_("选项不能超过 %(n)d 个（A–H）", n=MAX_OPTIONS))
     for letter, text in zip(LETTERS, draft.options, strict=False):
         if not text.strip():
-            found.append(f"选项{letter}为空")
+            found.append(_("选项%(letter)s为空", letter=letter))
         elif len(text) > OPTION_MAX:
-            found.append(f"选项{letter}超过 {OPTION_MAX} 字")
+            found.append(_("选项%(letter)s超过 %(n)d 字", letter=letter, n=OPTION_MAX))
     if len({text.strip() for text in draft.options}) < len(draft.options):
-        found.append("有重复的选项")
+        found.append(_("有重复的选项"))
     if not draft.answer:
-        found.append("没有正确答案")
+        found.append(_("没有正确答案"))
     elif max(draft.answer) >= len(draft.options):
         missing = "".join(LETTERS[i] for i in sorted(draft.answer) if i >= len(draft.options))
-        found.append(f"正确答案 {missing} 没有对应的选项")
+        found.append(_("正确答案 %(letters)s 没有对应的选项", letters=missing))
     elif draft.type is QuestionType.single and len(draft.answer) != 1:
-        found.append("单选题只能有一个正确答案")
+        found.append(_("单选题只能有一个正确答案"))
     elif draft.type is QuestionType.multiple and len(draft.answer) < 2:
-        found.append("多选题至少要有两个正确答案")
+        found.append(_("多选题至少要有两个正确答案"))
     if draft.difficulty is not None and not 1 <= draft.difficulty <= 5:
-        found.append("难度应为 1–5")
+        found.append(_("难度应为 1–5"))
     if draft.points is not None and not Decimal(0) < draft.points <= Decimal(100):
-        found.append("分值应大于 0、不超过 100")
+        found.append(_("分值应大于 0、不超过 100"))
     return found
 
 

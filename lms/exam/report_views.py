@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from flask import render_template, send_file
+from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -30,6 +31,6 @@ def results_excel(course_id: int) -> Response:
     course = db.get_or_404(Course, course_id)
     data = statistics.results_workbook(actor(), course)
     response = send_file(io.BytesIO(data), mimetype=excel.MEDIA_TYPE, as_attachment=True,
-                         download_name=f"{course.title}-考试成绩.xlsx")
+                         download_name=_("%(title)s-考试成绩.xlsx", title=course.title))
     response.headers["Cache-Control"] = "no-store"  # names and ID numbers: no copies on the way
     return response

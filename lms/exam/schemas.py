@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from lms.jsonapi import Schema
 
@@ -105,6 +105,10 @@ class Attempt(Schema):
 
 
 class AnswerSave(Schema):
+    """Strict: the key and every option id are JSON strings."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
     key: str = Field(min_length=1, max_length=40, description="the question's key")
     options: list[Annotated[str, Field(max_length=40)]] = Field(
         max_length=20, description="chosen option ids; empty clears the answer")

@@ -16,7 +16,9 @@ from decimal import Decimal
 from pathlib import PurePath
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from lms import clock
 from lms.audit import services as audit
@@ -32,7 +34,7 @@ from lms.exam.questions import Draft, QuestionType, plain, problems
 from lms.extensions import db
 from lms.orgs.models import Organisation
 
-FORMATS = {"excel": "Excel 模板（.xlsx）", "gift": "GIFT（Moodle）", "aiken": "Aiken（Moodle）"}
+FORMATS = {"excel": _l("Excel 模板（.xlsx）"), "gift": "GIFT（Moodle）", "aiken": "Aiken（Moodle）"}
 
 
 class ImportExpired(ValueError):
@@ -174,9 +176,9 @@ def guess_format(filename: str, data: bytes) -> str:
 def read_file(format: str, data: bytes) -> Reading:
     """Every question in the file and every problem with it; nothing is written."""
     if len(data) > MAX_BYTES:
-        return _whole_file(f"文件超过 {MAX_BYTES // (1024 * 1024)} MB，请拆分成几个文件")
+        return _whole_file(_("文件超过 %(n)d MB，请拆分成几个文件", n=MAX_BYTES // (1024 * 1024)))
     if not data:
-        return _whole_file("文件是空的")
+        return _whole_file(_("文件是空的"))
     try:
         if format == "excel":
             reading = excel.read(data)
@@ -186,7 +188,7 @@ def read_file(format: str, data: bytes) -> Reading:
     except (excel.NotAWorkbook, text.NotText) as exc:
         return _whole_file(str(exc))
     if not reading.questions and not reading.problems:
-        reading.refuse(0, "文件中没有找到题目")
+        reading.refuse(0, _("文件中没有找到题目"))
     return reading
 
 
@@ -215,7 +217,7 @@ def confirm_import(actor: User, import_id: int) -> QuestionImport:
         sa.select(QuestionImport).where(QuestionImport.id == import_id).with_for_update()
     )
     if pending is None:
-        raise ImportExpired("预览已过期（超过一天未确认），请重新上传文件")
+        raise ImportExpired(_("预览已过期（超过一天未确认），请重新上传文件"))
     require(pending.user_id == actor.id and pending.bank.can_manage(actor))
     if pending.imported_at is not None:  # a second click, a retried request
         return pending
@@ -243,14 +245,22 @@ def prune_imports(older_than: timedelta) -> int:
 # --- export ------------------------------------------------------------------------------------
 
 
+#: The language of the Excel template, whoever downloads it: its column names and question
+#: types (``QuestionType.label``) are what the importer reads back.
+SHEET_LOCALE = "zh_Hans_CN"
+
+
 def template() -> bytes:
     """The Excel template with its example rows."""
-    return excel.workbook()
+    with force_locale(SHEET_LOCALE):
+        return excel.workbook()
 
 
 
 def export_excel(bank: QuestionBank) -> bytes:
-    return excel.workbook([q.draft() for q in db.session.scalars(questions(bank))])
+    drafts = [q.draft() for q in db.session.scalars(questions(bank))]
+    with force_locale(SHEET_LOCALE):
+        return excel.workbook(drafts)
 
 
 def export_gift(bank: QuestionBank) -> str:
@@ -380,7 +390,7 @@ def public_course_exam(course: Course) -> list[str]:
     if not course.category.is_public:
         return []
     if missing := exam_problems(course):
-        return [_("公需科目课程须有有效的考试才能发布：%(why)s", why="；".join(missing))]
+        return [_("公需科目课程须有有效的考试才能发布：%(why)s", why=_("；").join(missing))]
     return []
 
 
@@ -388,8 +398,9 @@ def exam_problems(course: Course) -> list[str]:
     """Why papers cannot be drawn for ``course`` as its exam is set; empty when they can."""
     exam = exam_of(course)
     if exam is None or not exam.rules():
-        return ["还没有设置考试（题库和各题型的题数）"]
+        return [_("还没有设置考试（题库和各题型的题数）")]
     found = papers.shortfalls(exam.rules(), candidates(exam.banks))
     if exam.pass_mark > exam.total:
-        found.append(f"及格分 {plain(exam.pass_mark)} 高于总分 {plain(exam.total)}")
+        found.append(_("及格分 %(mark)s 高于总分 %(total)s", mark=plain(exam.pass_mark),
+                       total=plain(exam.total)))
     return found

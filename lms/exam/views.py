@@ -183,7 +183,7 @@ def export_gift(bank_id: int) -> Response:
 def template() -> Response:
     require_role(Role.exam_admin, Role.provider)
     return send_file(io.BytesIO(services.template()), mimetype=excel.MEDIA_TYPE, as_attachment=True,
-                     download_name="题库导入模板.xlsx")
+                     download_name=_("题库导入模板.xlsx"))
 
 
 @bp.route("/courses/<int:course_id>", methods=["GET", "POST"])

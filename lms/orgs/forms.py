@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from lms.forms import choice_list
+from lms.forms import Form, choice_list
 from lms.orgs.models import ORG_KIND_LABELS, OrgKind
 from lms.orgs.services import organisations, title_series
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(Form):
     kind = SelectField(
         _l("类型"), choices=choice_list([(k.value, label) for k, label in ORG_KIND_LABELS.items()])
     )

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from lms.auth.forms import id_number_field
 from lms.auth.models import ROLE_LABELS, Role
-from lms.forms import choice_list, phone_field
+from lms.forms import Form, choice_list, phone_field
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     sheet = FileField(
         _l("人员名单（.xlsx 或 .csv）"), validators=[FileRequired(_l("请选择文件。"))]
     )
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField(
         _l("角色"), choices=choice_list([(r.value, label) for r, label in ROLE_LABELS.items()])
     )
@@ -42,7 +41,7 @@ class StaffAccountForm(RoleForm):
     unit_id = SelectField(_l("工作单位"), coerce=int)
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     """Searching accounts is a POST: a full ID number must not end up in URLs and logs."""
 
     q = StringField(_l("查找账号"), validators=[Length(max=50)])

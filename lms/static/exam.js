@@ -11,17 +11,23 @@
   const dirty = new Map();
   let saving = false;
 
-  // False when the server refuses the answer: the attempt is submitted (by the clock, say).
+  // What the server made of one answer: "saved" only when it says so; "closed" when the
+  // attempt is submitted (by the clock, say); else why it was not saved, for the learner to
+  // read (trying again would not help: the page, the answer or the login is no longer good).
+  // Throws when the server cannot be reached or failed: worth trying again.
   async function save(key, fieldset) {
     const options = [...fieldset.querySelectorAll("input")].filter((i) => i.checked).map((i) => i.value);
     const response = await fetch(text.saveUrl, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": text.csrf },
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": text.csrf },
       body: JSON.stringify({ key, options }),
     });
-    if (!response.ok && response.status !== 409) throw new Error(String(response.status));
-    return response.status !== 409;
+    const body = await response.json().catch(() => null);  // a login page is not JSON
+    if (response.ok && body && body.saved === true) return { saved: true };
+    if (response.status === 409) return { closed: true };
+    if (response.status >= 500) throw new Error(String(response.status));
+    return { refused: (body && body.message) || text.textRefused };
   }
 
   async function flush() {
@@ -32,17 +38,21 @@
         const [key, fieldset] = dirty.entries().next().value;
         dirty.delete(key);
         const state = fieldset.querySelector(".save-state");
+        let result;
         try {
-          if (!(await save(key, fieldset))) {  // submitted (by the clock?): show the result
-            window.location.reload();
-            return;
-          }
+          result = await save(key, fieldset);
         } catch (error) {
           if (!dirty.has(key)) dirty.set(key, fieldset);
           state.textContent = text.textFailed;
           return;  // the network is gone: try again in a while
         }
-        if (!dirty.has(key)) state.textContent = text.textSaved;
+        if (result.closed) {  // submitted (by the clock?): show the result
+          window.location.reload();
+          return;
+        }
+        state.classList.toggle("error", !result.saved);
+        if (result.refused) state.textContent = text.textNotSaved.replace("{why}", result.refused);
+        else if (!dirty.has(key)) state.textContent = text.textSaved;
       }
     } finally {
       saving = false;

@@ -71,8 +71,8 @@
         const result = await put(video.upload_url, file.slice(offset, end), offset, (sent) => {
           bar.value = Math.floor(((offset + sent) * 100) / file.size);
         });
-        if (result.status === 200 || result.status === 409) {
-          offset = result.body.received;
+        if (result.status === 200 || result.status === 409) {  // 409: the server's state in `video`
+          offset = (result.status === 409 ? result.body.video : result.body).received;
           failures = 0;
           status.textContent = "";
         } else {

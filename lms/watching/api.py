@@ -18,7 +18,7 @@ from lms.auth import sessions, tokens
 from lms.auth.guards import require_login
 from lms.courses.models import Video
 from lms.extensions import db
-from lms.jsonapi import operation, parse, respond
+from lms.jsonapi import error_response, operation, parse, respond
 from lms.watching import heartbeats, services
 from lms.watching.coverage import furthest
 from lms.watching.schemas import HeartbeatAnswer, HeartbeatReport, PlaybackStarted
@@ -50,7 +50,9 @@ def started(token: str, playback: Any, progress: Any) -> dict[str, Any]:
 
 @operation("POST", "/heartbeats",
            "Report a playback's position; the server's clock decides what it earns",
-           tag="learner", body=HeartbeatReport, response=HeartbeatAnswer)
+           tag="learner", body=HeartbeatReport, response=HeartbeatAnswer,
+           errors={404: "playback_not_found: no such playback for this learner (forged, or "
+                        "another's): reload the page"})
 def heartbeat() -> Any:
     caller = _caller()
     report = parse(HeartbeatReport)
@@ -59,9 +61,10 @@ def heartbeat() -> Any:
             seq=report.seq, position=report.position, playing=report.playing,
             visible=report.visible, presence_answer=report.presence_answer,
         ))
+    except heartbeats.CallerUnknown:
+        return error_response(401, "unauthenticated", _("登录已失效或令牌无效，请重新登录。"))
     except heartbeats.PlaybackNotFound:
-        return jsonify(error="playback_not_found",
-                       message=_("播放已失效，请刷新页面后继续学习。")), 404
+        return error_response(404, "playback_not_found", _("播放已失效，请刷新页面后继续学习。"))
     return jsonify(
         active=answer.active, verdict=answer.verdict.value, credited=answer.credited,
         covered=answer.covered, furthest=answer.furthest, duration=answer.duration,

@@ -75,7 +75,12 @@ class Answer:
 
 
 class PlaybackNotFound(LookupError):
-    """No playback by that id for this caller: forged, another learner's, or logged out."""
+    """No playback by that id for this caller: forged, or another learner's."""
+
+
+class CallerUnknown(PermissionError):
+    """The caller's credential opens nothing: a bearer token invalid, expired or revoked, a
+    login session ended, or the account no longer an active learner's."""
 
 
 @dataclass
@@ -207,19 +212,22 @@ def _roll_back() -> None:
         log.warning("heartbeat batch not rolled back", exc_info=True)
 
 
-def _judge_all(batch: list[Pending]) -> list[Answer | PlaybackNotFound]:
+def _judge_all(batch: list[Pending]) -> list[Answer | PlaybackNotFound | CallerUnknown]:
     now = max(p.received_at for p in batch)
     database = store.for_session(db.session)
     states = {row.token_hash: _tracked(row)
               for row in database.lock(list({p.playback_hash for p in batch}))}
     owners = _owners(database, batch, now)
 
-    answers: list[Answer | PlaybackNotFound] = []
+    answers: list[Answer | PlaybackNotFound | CallerUnknown] = []
     logged, touched, completions = [], {}, []
     for pending in batch:
         state = states.get(pending.playback_hash)
         owner = owners.get(pending.caller)
-        if state is None or owner is None or owner[0] != state.user_id:
+        if owner is None:
+            answers.append(CallerUnknown())
+            continue
+        if state is None or owner[0] != state.user_id:
             answers.append(PlaybackNotFound())
             continue
         judged = judge(state, pending.report, pending.received_at)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from lms.jsonapi import Schema
 
@@ -22,7 +22,11 @@ class PlaybackStarted(Schema):
 
 
 class HeartbeatReport(Schema):
-    """What the player says every few seconds. Its clock is not asked: the server's decides."""
+    """What the player says every few seconds. Its clock is not asked: the server's decides.
+    Strict: each value is of its JSON type (``true`` is no sequence number, ``"5"`` no
+    position; an integer is a number)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     playback: str = Field(max_length=100)
     seq: int = Field(ge=1, le=2**31 - 1, description="increases with every heartbeat")

@@ -270,6 +270,17 @@ def test_watch_fail_twice_restudy_and_pass(exam_server, chromium, screenshot_dir
         _start(phone, base, course_id, 2)
         second = _attempts(app, course_id)[1]
         assert second.number == 2 and second.paper != first.paper  # a freshly drawn paper
+        # An option the server does not know (a page tampered with) is not saved, and the page
+        # says so rather than 已保存.
+        tampered = second.paper[0]["key"]
+        phone.evaluate("""key => {
+            const input = document.querySelector(`input[name="q-${key}"]`);
+            input.value = "ffffffffffff";
+            input.click();
+        }""", tampered)
+        phone.get_by_text("未保存：所选的选项不属于这道题").wait_for()
+        assert tampered not in _attempts(app, course_id)[1].answers
+        phone.reload()
         picks = _picks(second, right={"true_false"})
         _answer(phone, picks)
         assert _attempts(app, course_id)[1].answers == picks

@@ -2,6 +2,7 @@
 frozen at the start; answers are saved as the learner goes; the server's clock ends the
 attempt; two failures close the exam; a pass credits the course's hours once."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -129,10 +130,11 @@ def test_a_learner_takes_the_exam_in_the_browser_and_finds_the_hours(client, peo
     for question in attempt.paper:  # as the page saves each answer when it is chosen
         saved = client.post(f"/exam/attempts/{attempt.id}/answers", headers=token,
                             json={"key": question["key"], "options": question["correct"]})
-        assert saved.get_json() == {"saved": True}
+        assert saved.get_json() == {"saved": True, "key": question["key"],
+                                    "options": sorted(question["correct"])}
     foreign = client.post(f"/exam/attempts/{attempt.id}/answers", headers=token,
                           json={"key": attempt.paper[0]["key"], "options": ["ffffffffffff"]})
-    assert foreign.status_code == 409 and "不属于这道题" in foreign.get_json()["error"]
+    assert foreign.status_code == 422 and "不属于这道题" in foreign.get_json()["message"]
     result = client.submit(f"/exam/attempts/{attempt.id}/answers", {"submit": "1"},
                            follow_redirects=True).get_data(as_text=True)
     assert "100 分" in result and "通过" in result
@@ -178,3 +180,65 @@ def test_an_attempt_left_open_is_graded_and_credited_when_the_learner_next_looks
     login_as(people.learner)
     page = client.get(f"/exam/course/{watched.id}").get_data(as_text=True)
     assert "已通过" in page and credits(people.learner) == 1
+
+
+def test_the_papers_own_saving_never_says_saved_when_nothing_was(client, people, login_as,
+                                                                  watched, clock):
+    """The page saves each answer as it is chosen (exam.js): it is told ``saved`` only when
+    the answer is stored, else why not in the API's one error shape; the whole form's button
+    says 答案已保存 only then too."""
+    attempt = attempts.start(people.learner, watched)
+    db.session.commit()
+    login_as(people.learner)
+    url = f"/exam/attempts/{attempt.id}/answers"
+    page = client.get(f"/exam/attempts/{attempt.id}").get_data(as_text=True)
+    assert 'data-text-not-saved="未保存：{why}"' in page
+    token = {"X-CSRFToken": client.csrf_token(f"/exam/attempts/{attempt.id}")}
+    first, second = attempt.paper[0], attempt.paper[1]
+
+    def stored() -> dict:
+        return db.session.get(ExamAttempt, attempt.id, populate_existing=True).answers
+
+    def refused(response, status: int, code: str, field: str | None = None) -> str:
+        body = response.get_json()
+        assert response.status_code == status and "saved" not in body, body
+        assert (body["error"], body["field"]) == (code, field), body
+        return body["message"]
+
+    assert client.post(url, headers=token, json={"key": first["key"], "options": [
+        first["correct"][0]]}).get_json()["saved"] is True
+    assert "不在你的试卷上" in refused(
+        client.post(url, headers=token, json={"key": "nope", "options": []}),
+        422, "bad_answer", "key")
+    assert "不属于这道题" in refused(
+        client.post(url, headers=token, json={"key": second["key"], "options": ["f" * 12]}),
+        422, "bad_answer", "options")
+    for body in ([], "x", 1, None, {"key": second["key"]}, {"key": 1, "options": []}):
+        answer = client.post(url, headers=token, data=json.dumps(body),
+                             content_type="application/json")
+        assert answer.status_code == 400 and "saved" not in answer.get_json(), body
+    for text in ("{", "[" * 1000 + "]" * 1000):
+        refused(client.post(url, headers=token, data=text, content_type="application/json"),
+                400, "invalid_json")
+    assert stored() == {first["key"]: [first["correct"][0]]}
+
+    # The form's button: nothing chosen, a question not on the paper.
+    empty = client.submit(url, {"save": "1"}, follow_redirects=True).get_data(as_text=True)
+    assert "没有选择任何答案" in empty and "答案已保存" not in empty
+    foreign = client.submit(url, {"save": "1", "q-nope": "x"}, follow_redirects=True)
+    assert "答案未保存：这道题不在你的试卷上" in foreign.get_data(as_text=True)
+
+    # Time runs out: neither the script nor the form is told anything was saved.
+    clock.advance(31 * 60)
+    assert "考试时间已到" in refused(
+        client.post(url, headers=token, json={"key": second["key"], "options": []}),
+        409, "attempt_closed")
+    late = client.submit(url, {"save": "1", f"q-{second['key']}": second["correct"][0]},
+                         follow_redirects=True).get_data(as_text=True)
+    assert "答案已保存" not in late
+    assert stored() == {first["key"]: [first["correct"][0]]}
+
+    # Logged out: the script is told so, not sent to the login page as if all were well.
+    client.submit("/logout")
+    gone = client.post(url, headers=token, json={"key": second["key"], "options": []})
+    refused(gone, 401, "unauthenticated")

@@ -7,6 +7,8 @@ earns one gap's worth), complete at 95 %.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 
@@ -235,7 +237,7 @@ def test_a_disabled_learner_cannot_go_on_watching(client, clock, lecture, learne
     player.play(30)
     learner.state = AccountState.disabled
     db.session.commit()
-    assert player.send(seq=99, position=45, playing=True, visible=True).status_code in (401, 404)
+    assert player.send(seq=99, position=45, playing=True, visible=True).status_code == 401
     assert covered(learner, video) == 30
 
 
@@ -249,7 +251,8 @@ def test_watching_keeps_the_login_alive_but_a_paused_page_left_open_does_not(
     for _ in range(4 * 60 // 15):
         player.beat(450, playing=False)  # then paused, the page open, for 4 minutes
     clock.advance(75)  # 5¼ minutes without watching (the login is noted once a minute)
-    assert player.send(seq=999, position=450, playing=False, visible=True).status_code == 404
+    ended = player.send(seq=999, position=450, playing=False, visible=True)
+    assert ended.status_code == 401 and ended.get_json()["error"] == "unauthenticated"
 
 
 def test_a_hidden_tab_earns_nothing(client, clock, lecture, learner):
@@ -349,7 +352,7 @@ def test_forged_and_foreign_playbacks_are_refused(client, new_client, clock, lec
     assert no_csrf.status_code == 400
     # After logging out, the playback is dead.
     client.submit("/logout")
-    assert mine.send(seq=53, position=45, playing=True, visible=True).status_code in (401, 404)
+    assert mine.send(seq=53, position=45, playing=True, visible=True).status_code == 401
     assert covered(learner, video) == 30
 
 
@@ -423,3 +426,50 @@ def test_the_heartbeat_log_is_pruned_but_the_coverage_is_kept(app, client, new_c
     left = db.session.scalars(sa.select(Playback).where(Playback.user_id == learner.id)).all()
     assert [p.ended_at for p in left] == [None]  # only the playback still running
     assert covered(learner, video) == 60
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("seq", True), ("seq", "2"), ("seq", 2.0), ("position", "5.0"), ("position", True),
+    ("position", None), ("playing", 1), ("playing", "true"), ("visible", 0),
+    ("playback", 12345), ("presence_answer", 7),
+])
+def test_each_value_of_a_heartbeat_is_of_its_json_type(client, clock, lecture, learner, field,
+                                                        value):
+    player = Player(client, clock, lecture.ready_videos[0])
+    body = {"seq": 2, "position": 5, "playing": True, "visible": True, field: value}
+    answer = player.send(**body)
+    assert answer.status_code == 400
+    assert answer.get_json()["error"] == "invalid_field"
+    assert answer.get_json()["field"] == field
+    # An integer is a number of seconds, though.
+    assert player.send(seq=2, position=5, playing=True, visible=True).status_code == 200
+
+
+def test_a_bad_bearer_token_is_a_401_and_a_good_one_keeps_its_answers(
+    client, clock, lecture, learner, database
+):
+    token, row = tokens.issue(learner)
+    db.session.commit()
+    video = lecture.ready_videos[0]
+    player = Player(client.application.test_client(), clock, video, bearer=token)
+    player.press_play()
+    beat = {"playback": player.playback, "position": 1, "playing": True, "visible": True}
+    for header in ("Bearer nonsense", "Bearer ", f"Bearer {token}x"):
+        answer = player.client.post("/api/v1/heartbeats", headers={"Authorization": header},
+                                    json={**beat, "seq": 5})
+        assert answer.status_code == 401, header
+        assert answer.get_json()["error"] == "unauthenticated"
+        assert answer.headers["WWW-Authenticate"] == "Bearer"
+    # A valid token: an unknown playback is still a 404, an ended one still answered.
+    unknown = player.send(seq=6, position=1, playing=True, visible=True,
+                          **{"playback": tokens.new_token()})
+    assert unknown.status_code == 404 and unknown.get_json()["error"] == "playback_not_found"
+    Player(player.client, clock, video, bearer=token)  # a new playback ends this one
+    assert player.beat(2, after=1)["verdict"] == "ended"
+    # Expired, then revoked: the same token is refused as a credential, not as a playback.
+    row.expires_at = clock() - timedelta(seconds=1)
+    db.session.commit()
+    assert player.send(seq=9, position=2, playing=True, visible=True).status_code == 401
+    row.expires_at, row.revoked_at = clock() + timedelta(days=1), clock()
+    db.session.commit()
+    assert player.send(seq=10, position=2, playing=True, visible=True).status_code == 401

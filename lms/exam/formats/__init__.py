@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+
 from lms.exam.questions import Draft, problems
 
 #: The biggest question file accepted, bytes (10,000 rows of a rich Excel sheet fit well).
@@ -25,7 +27,9 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return self.message if not self.where else f"第 {self.where} 行：{self.message}"
+        if not self.where:
+            return self.message
+        return _("第 %(n)d 行：%(message)s", n=self.where, message=self.message)
 
 
 @dataclass
@@ -37,7 +41,7 @@ class Reading:
         """Keep ``draft`` (read at ``where``), or note what is wrong with it."""
         wrong = problems(draft)
         if wrong:
-            self.problems.append(Problem(where, "；".join(wrong)))
+            self.problems.append(Problem(where, _("；").join(wrong)))
         else:
             self.questions.append((where, draft))
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from flask_babel import gettext as _
+
 from lms.exam.formats import MAX_QUESTIONS, Reading
 from lms.exam.questions import Draft, QuestionType, true_false
 
@@ -37,7 +39,7 @@ def read(text: str) -> Reading:
     category = ""
     for start, block in _blocks(text):
         if len(reading.questions) + len(reading.problems) >= MAX_QUESTIONS:
-            reading.refuse(0, f"文件中的题目超过 {MAX_QUESTIONS} 道")
+            reading.refuse(0, _("文件中的题目超过 %(n)d 道", n=MAX_QUESTIONS))
             break
         if block.startswith("$CATEGORY:"):
             category = block.removeprefix("$CATEGORY:").strip().split("/")[-1]
@@ -86,27 +88,27 @@ def _question(reading: Reading, start: int, block: str, category: str) -> None:
     text = _FORMAT.sub("", text, count=1).strip()
     if text.count("{") != 1 or text.count("}") != 1 or text.index("{") > text.index("}"):
         if "{" not in text:
-            reading.refuse(start, "找不到答案部分 { … }")
+            reading.refuse(start, _("找不到答案部分 { … }"))
         else:
-            reading.refuse(start, "大括号 { } 不成对，或一道题有多处答案"
-                                  "（题干中的大括号请写成 \\{ \\}）")
+            reading.refuse(start, _("大括号 { } 不成对，或一道题有多处答案"
+                                    "（题干中的大括号请写成 \\{ \\}）"))
         return
     before, rest = text.split("{", 1)
     answers, after = rest.split("}", 1)
     if after.strip():
-        reading.refuse(start, "不支持填空式题目（答案在题干中间）")
+        reading.refuse(start, _("不支持填空式题目（答案在题干中间）"))
         return
     stem = _clean(before)
-    answers, _, explanation = answers.partition("####")
+    answers, _feedback, explanation = answers.partition("####")
     explanation = _clean(explanation)
     tags = (category,) if category else ()
     body = answers.strip()
     if not body:
-        reading.refuse(start, "不支持问答题（essay）")
+        reading.refuse(start, _("不支持问答题（essay）"))
     elif body.startswith("#"):
-        reading.refuse(start, "不支持数值题（numerical）")
+        reading.refuse(start, _("不支持数值题（numerical）"))
     elif "->" in body:
-        reading.refuse(start, "不支持匹配题（matching）")
+        reading.refuse(start, _("不支持匹配题（matching）"))
     elif re.fullmatch(r"(T|TRUE|F|FALSE)(#.*)?", body, re.DOTALL):
         correct = body.split("#")[0] in ("T", "TRUE")
         reading.add(start, replace(true_false(stem, correct, explanation), tags=tags))
@@ -118,7 +120,8 @@ def _choice(reading: Reading, start: int, stem: str, body: str, explanation: str
             tags: tuple[str, ...]) -> None:
     marked = re.split(r"([=~])", body)
     if marked[0].strip():
-        reading.refuse(start, f"答案部分应以 = 或 ~ 开头：“{_clean(marked[0])[:20]}”")
+        reading.refuse(start, _("答案部分应以 = 或 ~ 开头：“%(text)s”",
+                                text=_clean(marked[0])[:20]))
         return
     options: list[str] = []
     correct: set[int] = set()
@@ -134,7 +137,7 @@ def _choice(reading: Reading, start: int, stem: str, body: str, explanation: str
             correct.add(len(options))
         options.append(option)
     if "~" not in marked:
-        reading.refuse(start, "不支持简答题（short answer：只有 = 的答案）")
+        reading.refuse(start, _("不支持简答题（short answer：只有 = 的答案）"))
         return
     kind = QuestionType.multiple if weighted or len(correct) > 1 else QuestionType.single
     reading.add(start, Draft(kind, stem, tuple(options), frozenset(correct), explanation,

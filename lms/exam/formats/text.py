@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
+
 #: Characters no question file has: a decoding that yields them decoded a binary file.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -22,4 +24,4 @@ def decode(data: bytes) -> str:
         if _CONTROL.search(text):
             break
         return text.replace("\r\n", "\n").replace("\r", "\n")
-    raise NotText("这不是文本文件，或编码无法识别：请另存为 UTF-8 或 GBK 编码的文本文件")
+    raise NotText(_("这不是文本文件，或编码无法识别：请另存为 UTF-8 或 GBK 编码的文本文件"))
