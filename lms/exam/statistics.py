@@ -23,6 +23,8 @@ from fractions import Fraction
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from lms import clock
 from lms.auth.guards import require
@@ -51,8 +53,9 @@ MAX_PAPERS = 5000
 #: Attempts read per round trip when streaming papers or export rows.
 BATCH = 500
 
-HEADERS = ("姓名", "身份证号", "单位", "轮次", "第几次", "开始时间", "交卷时间", "用时",
-           "得分", "总分", "是否通过", "超时交卷")
+#: The results workbook is for people to read (nothing imports it): in the reader's language.
+HEADERS = (_l("姓名"), _l("身份证号"), _l("单位"), _l("轮次"), _l("第几次"), _l("开始时间"),
+           _l("交卷时间"), _l("用时"), _l("得分"), _l("总分"), _l("是否通过"), _l("超时交卷"))
 _ONE_DECIMAL = Decimal("0.1")
 
 
@@ -377,9 +380,9 @@ def results_workbook(actor: User, course: Course) -> bytes:
     require(services.can_set_exam(actor, course))
     full = full_id_numbers(actor)
     book = export.Workbook()
-    sheet = book.sheet("考试成绩", widths=(10, 22, 28, 6, 7, 20, 20, 10, 8, 8, 9, 9),
+    sheet = book.sheet(_("考试成绩"), widths=(10, 22, 28, 6, 7, 20, 20, 10, 8, 8, 9, 9),
                        freeze="A2")
-    sheet.header(HEADERS)
+    sheet.header(str(title) for title in HEADERS)
     sheet.rows(_cells(row, full) for row in _result_rows(course))
     return book.save()
 
@@ -404,4 +407,4 @@ def _cells(row: sa.Row[Any], full: bool) -> list[Any]:
      timed_out) = row
     return [name, id_number if full else mask_id_number(id_number), unit or "", cycle, number,
             local(started), local(submitted), spent(started, submitted), score, total,
-            "是" if passed else "否", "是" if timed_out else "否"]
+            _("是") if passed else _("否"), _("是") if timed_out else _("否")]

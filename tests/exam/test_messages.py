@@ -19,13 +19,16 @@ from lms.exam.models import Question
 from lms.exam.questions import Draft, QuestionType
 from lms.extensions import db
 from tests.exam.test_banks import admin, bank, upload  # noqa: F401  (fixtures)
+from tests.exam.test_excel import messages, row, saved, sheet_with
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 GETTEXT = {"_", "_l", "gettext", "lazy_gettext", "ngettext"}
 #: Data, not messages: the text of a true/false question's two options, stored with it.
 DATA = {("lms/exam/questions.py", "正确"), ("lms/exam/questions.py", "错误")}
-#: Their messages move to gettext with their rework (the import and export of files).
-LATER = {"lms/exam/formats/excel.py", "lms/exam/statistics.py"}
+#: The Excel template's own words — its headers, the spellings it accepts, its example questions
+#: and its instructions sheet — stay Chinese whoever downloads it: the importer reads them back.
+#: Its messages (what is wrong with a row) go through gettext like every other.
+FORMAT = {"lms/exam/formats/excel.py"}
 
 
 def _literals_outside_gettext(path: Path) -> list[tuple[int, str]]:
@@ -58,7 +61,7 @@ def test_every_chinese_literal_of_the_exams_is_a_message_through_gettext():
     outside = []
     for path in sorted((PROJECT_ROOT / "lms/exam").rglob("*.py")):
         name = str(path.relative_to(PROJECT_ROOT))
-        if name in LATER:
+        if name in FORMAT:
             continue
         outside += [f"{name}:{line}: {text}" for line, text in _literals_outside_gettext(path)
                     if (name, text) not in DATA]
@@ -75,6 +78,21 @@ def test_the_exams_refusals_follow_the_readers_language(app, client, admin, bank
         with force_locale("en"):
             assert services.exam_problems(course) == [
                 "The exam has not been set yet (banks and the number of questions of each type)"]
+
+
+def test_what_is_wrong_with_a_template_row_is_said_in_the_readers_language(app):
+    """The template keeps its Chinese words; what is wrong with a row follows the reader."""
+    book, _sheet = sheet_with(row("问答", "题干", "甲", "乙", answer="A"),
+                              row("单选", "题干", "甲", "乙", answer="Z", points="几分"))
+    data = saved(book)
+    with app.test_request_context():
+        assert messages(excel.read(data)) == [
+            "第 2 行：题型“问答”无效，应为 单选、多选 或 判断",
+            "第 3 行：分值“几分”不是数字"]
+        with force_locale("en"):
+            english = " ".join(messages(excel.read(data)))
+    assert "Question type “问答” is not valid" in english
+    assert "Points “几分” is not a number" in english
 
 
 def test_the_template_and_an_export_stay_in_chinese_for_an_english_reader(

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext as _
+
 from lms.exam.formats import MAX_QUESTIONS, Reading
 from lms.exam.questions import LETTERS, MAX_OPTIONS, Draft, QuestionType, letters, true_false
 from lms.files import export, intake
@@ -47,7 +49,7 @@ def read(data: bytes) -> Reading:
     missing = [name for name in (*REQUIRED, "选项A", "选项B") if name not in columns]
     if missing:
         reading.refuse(header.number if header else 1,
-                       "缺少列：" + "、".join(missing) + "（请使用下载的模板）")
+                       _("缺少列：%(columns)s（请使用下载的模板）", columns="、".join(missing)))
         return reading
     # Merged cells are listed after the rows: the rows (at most MAX_QUESTIONS) are read first.
     taken: list[intake.Row] = []
@@ -71,7 +73,7 @@ def read(data: bytes) -> Reading:
             continue
         _row(reading, row.number, values)
     if too_many:
-        reading.refuse(0, f"文件中的题目超过 {MAX_QUESTIONS} 道")
+        reading.refuse(0, _("文件中的题目超过 %(n)d 道", n=MAX_QUESTIONS))
     return reading
 
 
@@ -88,10 +90,10 @@ def _cell_problem(number: int, cells: dict[str, object],
                   merged: list[intake.MergedCells]) -> str | None:
     for name, value in cells.items():
         if isinstance(value, intake.Formula):
-            return f"“{name}”是公式，请复制后“粘贴为数值”"
+            return _("“%(column)s”是公式，请复制后“粘贴为数值”", column=name)
     for area in merged:
         if area.min_row <= number <= area.max_row:
-            return f"有合并的单元格（{area.coord}），请取消合并，每题一行"
+            return _("有合并的单元格（%(cells)s），请取消合并，每题一行", cells=area.coord)
     return None
 
 
@@ -99,7 +101,8 @@ def _row(reading: Reading, number: int, values: dict[str, str]) -> None:
     kind = _TYPES.get(values.get("题型", "").replace(" ", ""))
     stem = values.get("题干", "")
     if kind is None:
-        reading.refuse(number, f"题型“{values.get('题型', '')}”无效，应为 单选、多选 或 判断")
+        reading.refuse(number, _("题型“%(value)s”无效，应为 单选、多选 或 判断",
+                                 value=values.get("题型", "")))
         return
     extra = _extra(values)
     if isinstance(extra, str):
@@ -109,7 +112,8 @@ def _row(reading: Reading, number: int, values: dict[str, str]) -> None:
     answer = values.get("正确答案", "").upper().replace(" ", "")
     if kind is QuestionType.true_false:
         if answer not in _TRUE | _FALSE:
-            reading.refuse(number, f"判断题的正确答案“{answer}”无效，应为 对 或 错")
+            reading.refuse(number, _("判断题的正确答案“%(value)s”无效，应为 对 或 错",
+                                     value=answer))
             return
         reading.add(number, replace(true_false(stem, answer in _TRUE, explanation),
                                     difficulty=difficulty, points=points))
@@ -119,8 +123,8 @@ def _row(reading: Reading, number: int, values: dict[str, str]) -> None:
         options.pop()
     chosen = re.sub(r"[,，、;；/\s]", "", answer)
     if not chosen or any(c not in LETTERS for c in chosen) or len(set(chosen)) < len(chosen):
-        reading.refuse(number, f"正确答案“{values.get('正确答案', '')}”无效，"
-                               f"应为选项字母，如 B 或 ABD")
+        reading.refuse(number, _("正确答案“%(value)s”无效，应为选项字母，如 B 或 ABD",
+                                 value=values.get("正确答案", "")))
         return
     reading.add(number, Draft(kind, stem, tuple(options),
                               frozenset(LETTERS.index(c) for c in chosen),
@@ -134,14 +138,14 @@ def _extra(values: dict[str, str]) -> tuple[str, int | None, Decimal | None] | s
     if text:
         difficulty = _DIFFICULTY.get(text) or (int(text) if text.isdigit() else None)
         if difficulty is None:
-            return f"难度“{text}”无效，应为 1–5 或 易、较易、中、较难、难"
+            return _("难度“%(value)s”无效，应为 1–5 或 易、较易、中、较难、难", value=text)
     points: Decimal | None = None
     text = values.get("分值", "")
     if text:
         try:
             points = Decimal(text)
         except InvalidOperation:
-            return f"分值“{text}”不是数字"
+            return _("分值“%(value)s”不是数字", value=text)
     return values.get("解析", ""), difficulty, points
 
 
