@@ -144,7 +144,6 @@ def load(instance_path: Path) -> dict[str, Any]:
         "VIDEO_MAX_BYTES": _env_int("VIDEO_MAX_BYTES", 4 * 1024**3),
         "VIDEO_MAX_SECONDS": _env_int("VIDEO_MAX_SECONDS", 45 * 60),
         "UPLOAD_CHUNK_BYTES": _env_int("UPLOAD_CHUNK_BYTES", 8 * 1024 * 1024),
-        "COVER_MAX_BYTES": _env_int("COVER_MAX_BYTES", 5 * 1024 * 1024),
         #: Uploads are refused when they would leave less free space than this on the media volume.
         "MEDIA_FREE_RESERVE_BYTES": _env_int("MEDIA_FREE_RESERVE_BYTES", 2 * 1024**3),
         #: Lower CPU priority of ffmpeg, so pages stay responsive while it works.

@@ -55,9 +55,9 @@ def register_error_pages(app: Flask) -> None:
         own = error.description if error.description != type(error).description else None
         if wants_json():
             return jsonapi.http_error_response(error, own)
-        if code not in MESSAGES:
-            return error
-        title, message = MESSAGES[code]
+        # Any other status (416 of a byte range past the end, 429, ...) gets the closest
+        # words we have rather than werkzeug's English page.
+        title, message = MESSAGES.get(code) or MESSAGES[500 if code >= 500 else 400]
         return _render(code, title, own or message)
 
     @app.errorhandler(InternalServerError)

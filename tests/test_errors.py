@@ -71,3 +71,12 @@ def test_text_holding_a_nul_is_refused_on_pages_too(client, people, login_as):
                      client.submit("/staff/accounts", {"q": "\x00"})):
         assert response.status_code == 400
         assert "空字符" in response.get_data(as_text=True)
+
+
+def test_a_status_without_words_of_its_own_is_still_a_chinese_page(client):
+    """416 (a byte range past the end of a file) is werkzeug's English page unless the app
+    answers it."""
+    response = client.get("/static/player.js", headers={"Range": "bytes=100000000-"})
+    assert response.status_code == 416
+    page = response.get_data(as_text=True)
+    assert "请求无效" in page and "Requested Range" not in page

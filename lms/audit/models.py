@@ -96,8 +96,8 @@ class AuditEntry(Base):
 
 
 # --- append-only: the database refuses UPDATE, DELETE and TRUNCATE --------------------------
-# Written once, used by the migration that adds the table and by ``after_create`` below (any
-# schema built from the models, not the migrations, gets the same guard).
+# Run by ``after_create`` below, so a schema built from the models (not the migrations) gets the
+# guard too. Migration 0008 keeps its own copy as it made it: a migration never changes later.
 
 REFUSAL = "audit_entries is append-only"
 
@@ -106,6 +106,11 @@ APPEND_ONLY = {
         f"""CREATE TRIGGER audit_entries_no_update BEFORE UPDATE ON audit_entries
 BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END""",
         f"""CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries
+BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END""",
+        # INSERT OR REPLACE deletes the old row without firing delete triggers: refuse an
+        # insert whose id is taken, before SQLite's conflict handling sees it.
+        f"""CREATE TRIGGER audit_entries_no_replace BEFORE INSERT ON audit_entries
+WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM audit_entries WHERE id = NEW.id)
 BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END""",
     ],
     "postgresql": [
@@ -127,6 +132,7 @@ DROP_APPEND_ONLY = {
     "sqlite": [
         "DROP TRIGGER IF EXISTS audit_entries_no_update",
         "DROP TRIGGER IF EXISTS audit_entries_no_delete",
+        "DROP TRIGGER IF EXISTS audit_entries_no_replace",
     ],
     "postgresql": [
         "DROP TRIGGER IF EXISTS audit_entries_no_truncate ON audit_entries",

@@ -26,17 +26,17 @@ WATCHED: dict[str, WatchedSeconds] = {}
 
 
 def publish_check(check: PublishCheck) -> PublishCheck:
-    PUBLISH_CHECKS[check.__qualname__] = check
+    PUBLISH_CHECKS[f"{check.__module__}.{check.__qualname__}"] = check
     return check
 
 
 def course_page_part(part: PagePart) -> PagePart:
-    COURSE_PAGE_PARTS[part.__qualname__] = part
+    COURSE_PAGE_PARTS[f"{part.__module__}.{part.__qualname__}"] = part
     return part
 
 
 def watched_seconds(source: WatchedSeconds) -> WatchedSeconds:
-    WATCHED[source.__qualname__] = source
+    WATCHED[f"{source.__module__}.{source.__qualname__}"] = source
     return source
 
 

@@ -33,6 +33,7 @@ from lms.courses.models import (
 from lms.courses.probe import megabytes
 from lms.db import rowcount, utcnow
 from lms.extensions import db
+from lms.files import intake
 from lms.orgs.models import Organisation, OrgKind, TitleSeries
 from lms.pagination import Page, paginate
 
@@ -438,20 +439,15 @@ def my_courses(user: User) -> list[tuple[Enrollment, int]]:
 
 # --- covers ----------------------------------------------------------------------------------
 
-IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
-
-
 def set_cover(actor: User, course: Course, data: bytes) -> str | None:
-    """Store a course's cover: JPEG or PNG by content, re-encoded (which drops anything else
-    hidden in the file) to a JPEG at most 960 pixels wide."""
+    """Store a course's cover: a JPEG or PNG by its content, under the image caps
+    (``lms.files``), re-encoded (which drops anything else hidden in the file) to a JPEG at
+    most 960 pixels wide."""
     require(course.can_edit(actor))
-    if len(data) > current_app.config["COVER_MAX_BYTES"]:
-        raise UploadError(
-            _("图片大小 %(size)s，超过上限 %(limit)s。", size=megabytes(len(data)),
-              limit=megabytes(current_app.config["COVER_MAX_BYTES"]))
-        )
-    if not data.startswith(IMAGE_MAGIC):
-        raise UploadError(_("请上传 JPG 或 PNG 格式的图片。"))
+    try:
+        intake.read_image(data)
+    except intake.Refused as refused:
+        raise UploadError(str(refused)) from None
     name = f"covers/{course.id}-{os.urandom(4).hex()}.jpg"
     target = storage.media_root() / name
     target.parent.mkdir(parents=True, exist_ok=True)

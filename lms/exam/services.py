@@ -32,6 +32,7 @@ from lms.exam.formats import MAX_BYTES, Problem, Reading, aiken, excel, gift, te
 from lms.exam.models import CourseExam, Question, QuestionBank, QuestionImport, ShowAfter
 from lms.exam.questions import Draft, QuestionType, plain, problems
 from lms.extensions import db
+from lms.files import intake
 from lms.orgs.models import Organisation
 
 FORMATS = {"excel": _l("Excel 模板（.xlsx）"), "gift": "GIFT（Moodle）", "aiken": "Aiken（Moodle）"}
@@ -185,7 +186,7 @@ def read_file(format: str, data: bytes) -> Reading:
         else:
             reader = {"gift": gift.read, "aiken": aiken.read}[format]
             reading = reader(text.decode(data))
-    except (excel.NotAWorkbook, text.NotText) as exc:
+    except (intake.Refused, text.NotText) as exc:
         return _whole_file(str(exc))
     if not reading.questions and not reading.problems:
         reading.refuse(0, _("文件中没有找到题目"))

@@ -24,37 +24,27 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from lms.files import xlsx
-from lms.files.archive import CHUNK, MAX_XML_DEPTH, RATIO_FLOOR
 from lms.files.documents import (
-    JPEG_MAGIC,
-    PDF_MAGIC,
-    PNG_MAGIC,
     Identified,
-    Source,
     identify,
     read_image,
     read_pdf,
 )
-from lms.files.refusals import Refused, TooManyRows, check_size, limit, megabytes
+from lms.files.refusals import Refused, TooManyRows, check_size, limit
 from lms.files.template import SheetTemplate, cell_text
 from lms.files.xlsx import (
     MAX_CELL_CHARS,
-    MAX_COLUMN_NUMBER,
     MAX_COLUMNS,
-    MAX_ROW_NUMBER,
     OLE_MAGIC,
     XLSX_MAGIC,
     Formula,
     MergedCells,
 )
 
-# Every name callers could import from here before the reading moved beside it, still here.
+#: What features use: the readers, what they give, and how they refuse.
 __all__ = [
-    "CHUNK", "JPEG_MAGIC", "MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_COLUMN_NUMBER", "MAX_CSV_LINE",
-    "MAX_ROW_NUMBER", "MAX_XML_DEPTH", "OLE_MAGIC", "PDF_MAGIC", "PNG_MAGIC", "RATIO_FLOOR",
-    "XLSX_MAGIC", "Formula", "Identified", "MergedCells", "Refused", "Row", "Sheet", "Source",
-    "TooManyRows", "identify", "limit", "megabytes", "read_image", "read_pdf", "read_table",
-    "read_workbook",
+    "Formula", "Identified", "MergedCells", "Refused", "Row", "Sheet", "TooManyRows", "identify",
+    "read_image", "read_pdf", "read_table", "read_workbook",
 ]
 
 #: A CSV line longer than this is not a row of a sheet.

@@ -13,6 +13,7 @@ from lms.auth.idcard import InvalidIdNumber, normalize_id_number
 from lms.auth.models import Role
 from lms.auth.services import DuplicateIdNumber
 from lms.extensions import db
+from lms.files import intake
 from lms.orgs.models import Organisation, OrgKind
 from lms.orgs.services import org_named
 from lms.staff import importer
@@ -82,7 +83,7 @@ def import_command(sheet: Path, unit_name: str) -> None:
                 click.echo(f"row {line}: {message}", err=True)
             raise click.ClickException("nothing imported")
         accounts = importer.create_accounts(unit, check.rows)
-    except importer.SheetError as exc:
+    except intake.Refused as exc:
         raise click.ClickException(str(exc)) from None
     db.session.commit()
     _print_accounts(accounts)

@@ -42,10 +42,9 @@ TEMPLATE_HEADERS = ("身份证号", "姓名", "手机号", "职称系列")
 TEMPLATE = SheetTemplate(
     "人员", TEMPLATE_HEADERS,
     examples=(("371002199003071233", f"{MARKER}张三", "13800000000", "卫生"),),
+    keys=(0,),  # the example's ID number belongs to nobody, whoever is named beside it
 )
 
-#: The sheet as a whole cannot be read, or cannot be imported; str() says why.
-SheetError = Refused
 
 
 @dataclass
@@ -203,7 +202,7 @@ def create_accounts(
                 created.append(account)
     except sa.exc.IntegrityError:
         # Someone registered one of these ID numbers since the check: nothing is kept.
-        raise SheetError(_("导入期间有人员刚刚注册了账号，请重新上传以查看详情。")) from None
+        raise Refused(_("导入期间有人员刚刚注册了账号，请重新上传以查看详情。")) from None
     logger.info("imported %d staff into unit %s", len(created), unit.id)
     audit.record(by, "staff.import", unit, acting_as=[Role.city_admin, (Role.unit_reviewer, unit)],
                  details={"count": len(created)})

@@ -22,6 +22,7 @@ from lms.auth.guards import actor, require, require_role
 from lms.auth.models import AccountState, Role, RoleAssignment, User
 from lms.auth.services import DuplicateIdNumber
 from lms.extensions import db
+from lms.files import intake
 from lms.forms import ActionForm, choice_list
 from lms.orgs.forms import org_choices, unit_choices
 from lms.orgs.models import ORG_KIND_LABELS, Organisation, OrgKind
@@ -112,7 +113,7 @@ def import_sheet(unit_id: int) -> str | Response:
     if form.validate_on_submit():
         try:
             check, created = importer.import_staff(actor(), unit, form.sheet.data.read())
-        except importer.SheetError as exc:
+        except intake.Refused as exc:
             form.sheet.errors.append(str(exc))
         else:
             if created:

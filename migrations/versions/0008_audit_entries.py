@@ -11,10 +11,45 @@ Create Date: 2026-11-30
 import sqlalchemy as sa
 from alembic import op
 
-# The trigger statements are written once, beside the model, so that a schema built from the
-# models gets the same guard. Should the guard ever change, copy these statements here as
-# they are now and change it in a new migration.
-from lms.audit.models import APPEND_ONLY, DROP_APPEND_ONLY
+# The guard as it was made by this revision (the model carries the same statements for a schema
+# built with create_all; a later change to the guard is a new migration, never an edit here).
+REFUSAL = "audit_entries is append-only"
+APPEND_ONLY = {
+    "sqlite": [
+        f"""CREATE TRIGGER audit_entries_no_update BEFORE UPDATE ON audit_entries
+BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END""",
+        f"""CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries
+BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END""",
+        # INSERT OR REPLACE deletes the old row without firing delete triggers.
+        f"""CREATE TRIGGER audit_entries_no_replace BEFORE INSERT ON audit_entries
+WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM audit_entries WHERE id = NEW.id)
+BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END""",
+    ],
+    "postgresql": [
+        f"""CREATE FUNCTION audit_entries_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING MESSAGE = '{REFUSAL}', DETAIL = TG_OP || ' refused',
+        ERRCODE = 'restrict_violation';
+END
+$$""",
+        """CREATE TRIGGER audit_entries_no_change BEFORE UPDATE OR DELETE ON audit_entries
+FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_refuse()""",
+        """CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries
+FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_refuse()""",
+    ],
+}
+DROP_APPEND_ONLY = {
+    "sqlite": [
+        "DROP TRIGGER IF EXISTS audit_entries_no_update",
+        "DROP TRIGGER IF EXISTS audit_entries_no_delete",
+        "DROP TRIGGER IF EXISTS audit_entries_no_replace",
+    ],
+    "postgresql": [
+        "DROP TRIGGER IF EXISTS audit_entries_no_truncate ON audit_entries",
+        "DROP TRIGGER IF EXISTS audit_entries_no_change ON audit_entries",
+        "DROP FUNCTION IF EXISTS audit_entries_refuse()",
+    ],
+}
 
 revision = "0008"
 down_revision = "0007"

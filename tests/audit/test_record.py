@@ -452,6 +452,11 @@ def test_the_database_refuses_to_change_or_delete_an_entry(people):
     refused("UPDATE audit_entries SET actor_name = '别人'")
     refused(f"DELETE FROM audit_entries WHERE id = {entry.id}")
     refused("DELETE FROM audit_entries")
+    if db.session.get_bind().dialect.name == "sqlite":  # a delete that fires no delete trigger
+        refused(f"INSERT OR REPLACE INTO audit_entries (id, at, action, client_address)"
+                f" VALUES ({entry.id}, CURRENT_TIMESTAMP, 'org.create', 'system')")
+        refused(f"REPLACE INTO audit_entries (id, at, action, client_address)"
+                f" VALUES ({entry.id}, CURRENT_TIMESTAMP, 'org.create', 'system')")
     if db.session.get_bind().dialect.name == "postgresql":
         refused("TRUNCATE audit_entries")
         refused("DELETE FROM audit_entries WHERE false")  # refused per statement
@@ -494,7 +499,22 @@ def test_the_migration_adds_the_guard_and_takes_it_away(tmp_path):
                               "    WHERE proname = 'audit_entries_refuse')",
             }[db.engine.dialect.name]
             with db.engine.connect() as connection:
-                assert connection.scalar(sa.text(triggers)) in (2, 3)
+                assert connection.scalar(sa.text(triggers)) == 3
+            with db.engine.begin() as connection:
+                connection.execute(sa.text(
+                    "INSERT INTO audit_entries (id, at, action, client_address)"
+                    " VALUES (1, CURRENT_TIMESTAMP, 'org.create', 'system')"))
+            changes = ["UPDATE audit_entries SET action = 'x'", "DELETE FROM audit_entries"]
+            if db.engine.dialect.name == "sqlite":
+                changes.append("INSERT OR REPLACE INTO audit_entries (id, at, action,"
+                               " client_address) VALUES (1, CURRENT_TIMESTAMP, 'x', 'system')")
+            for statement in changes:
+                with (pytest.raises(sa.exc.IntegrityError, match="append-only"),
+                      db.engine.begin() as connection):
+                    connection.execute(sa.text(statement))
+            with db.engine.connect() as connection:
+                kept = connection.scalar(sa.text("SELECT action FROM audit_entries"))
+            assert kept == "org.create"
             flask_migrate.downgrade(revision="0007")
             with db.engine.connect() as connection:
                 assert connection.scalar(sa.text(triggers)) == 0

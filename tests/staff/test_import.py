@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from lms.auth.models import AccountState, Role, User
 from lms.extensions import db
+from lms.files.intake import Refused
 from tests.factories import id_number
 from tests.files import bombs
 from tests.files.measure import in_process
@@ -191,6 +192,16 @@ def test_an_old_template_s_example_row_is_refused_too(reviewer, orgs):
         is None
 
 
+def test_the_example_id_number_is_refused_whoever_is_named_beside_it(reviewer, orgs):
+    """The example's ID number belongs to nobody: overwriting only the name does not make it
+    a person."""
+    sheet = workbook(HEADER, ("371002199003071233", "李雷", "13900000000", "卫生"))
+    html = upload(reviewer, orgs.unit, sheet).get_data(as_text=True)
+    assert re.search("第 2 行</td><td>[^<]*这是模板中的示例行", html)
+    assert db.session.scalar(sa.select(User).where(User.id_number == "371002199003071233")) \
+        is None
+
+
 def test_another_units_reviewer_cannot_import(client, people, orgs, login_as):
     login_as(people.other_unit_reviewer)
     sheet = workbook(HEADER, (id_number(), "某人", "13800000000"))
@@ -253,7 +264,7 @@ def test_someone_registering_during_the_import_leaves_nothing_half_done(app, org
     late.id_number, taken = rows[1].id_number, late.id_number
     db.session.flush()
     before = user_count()
-    with pytest.raises(importer.SheetError, match="刚刚注册"):
+    with pytest.raises(Refused, match="刚刚注册"):
         importer.create_accounts(orgs.unit, rows, by=people.unit_reviewer)
     assert user_count() == before
     assert taken

@@ -25,7 +25,6 @@ from lms.files.template import MARKER, SheetTemplate, cell_text
 OPTION_HEADERS = tuple(f"选项{letter}" for letter in LETTERS)
 HEADERS = ("题型", "题干", *OPTION_HEADERS, "正确答案", "解析", "难度", "分值")
 REQUIRED = ("题型", "题干", "正确答案")
-EXAMPLE = MARKER
 _TYPES = {"单选": QuestionType.single, "单选题": QuestionType.single,
           "多选": QuestionType.multiple, "多选题": QuestionType.multiple,
           "判断": QuestionType.true_false, "判断题": QuestionType.true_false}
@@ -34,12 +33,10 @@ _FALSE = {"错", "错误", "×", "否", "F", "FALSE", "N"}
 _DIFFICULTY = {"易": 1, "容易": 1, "较易": 2, "中": 3, "中等": 3, "较难": 4, "难": 5, "困难": 5}
 #: What an .xlsx file is sent as.
 MEDIA_TYPE = export.XLSX_MEDIA_TYPE
-#: The file as a whole cannot be read as an .xlsx workbook; str() says why.
-NotAWorkbook = intake.Refused
 
 
 def read(data: bytes) -> Reading:
-    """Every question of the first sheet; a file that cannot be read raises ``NotAWorkbook``."""
+    """Every question of the first sheet; a file that cannot be read raises ``intake.Refused``."""
     sheet = intake.read_workbook(data, max_rows=MAX_QUESTIONS, keep_formulas=True,
                                  template=TEMPLATE)
     reading = Reading()
@@ -177,12 +174,12 @@ def _cells(draft: Draft) -> list[object]:
 
 
 _EXAMPLES = [
-    Draft(QuestionType.single, f"{EXAMPLE}成人高血压的诊断标准是收缩压不低于",
+    Draft(QuestionType.single, f"{MARKER}成人高血压的诊断标准是收缩压不低于",
           ("120 mmHg", "140 mmHg", "160 mmHg"), frozenset({1}), "见《中国高血压防治指南》", 2,
           Decimal(2)),
-    Draft(QuestionType.multiple, f"{EXAMPLE}以下属于抗菌药物的有",
+    Draft(QuestionType.multiple, f"{MARKER}以下属于抗菌药物的有",
           ("青霉素", "头孢呋辛", "阿司匹林"), frozenset({0, 1}), "", 3, Decimal(3)),
-    true_false(f"{EXAMPLE}医师可以不经患者同意公开其病历。", False),
+    true_false(f"{MARKER}医师可以不经患者同意公开其病历。", False),
 ]
 #: The downloadable template; its example rows are refused if left in.
 TEMPLATE = SheetTemplate("题目", HEADERS, examples=tuple(tuple(_cells(d)) for d in _EXAMPLES))
