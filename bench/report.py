@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 #: The sections, in the order they appear in the file.
-SECTIONS = ("delivery", "transcode", "heartbeat", "exam")
+SECTIONS = ("delivery", "transcode", "heartbeat", "exam", "sheet_bombs")
 
 INTRO = """# Benchmarks
 
