@@ -1,11 +1,14 @@
-"""Form pieces shared by every package: the base of every form, validators, choices."""
+"""Form pieces shared by every package: the base of every form, its number fields,
+validators, choices."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from decimal import Decimal
+from typing import Any, NoReturn
 
+import wtforms
 from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -18,6 +21,13 @@ PHONE = re.compile(r"^1[3-9]\d{9}$")
 _REQUIRED = _l("此项必填。")
 _CHOOSE = _l("请从列表中选择。")
 _EXPIRED = _l("页面已过期，请刷新页面后重新提交。")
+_NOT_A_NUMBER = _l("请输入有效的数字。")
+
+#: No number a form asks for comes near this; past it (or not finite) a number field holds
+#: nothing, and says so.
+NUMBER_LIMIT = 2**63
+#: The digits of the longest integer within the limit: a longer one is refused unread.
+_MAX_DIGITS = len(str(NUMBER_LIMIT))
 
 #: WTForms' (and Flask-WTF's) own messages, in the platform's words: a field left empty, a
 #: number that is not one, a choice not offered. Their English is wtforms' own, from the
@@ -113,6 +123,54 @@ _MESSAGES = _Messages()
 
 class ActionForm(Form):
     """A form with no fields: a POST button protected by its CSRF token."""
+
+
+class _Bounded(Field):
+    """What the platform's number fields share: a number they cannot hold is refused as they
+    read it, before any validator sees it, in the field's own words if it has any."""
+
+    data: Any
+
+    def __init__(self, *args: Any, out_of_range_message: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Said of a number past ``NUMBER_LIMIT``; ``invalid_value_message`` (wtforms' own
+        #: argument) of what is no number.
+        self.out_of_range_message = out_of_range_message
+
+    def _refuse(self, message: Any) -> NoReturn:
+        self.data = None
+        raise ValueError(message or _NOT_A_NUMBER)
+
+
+class IntegerField(_Bounded, wtforms.IntegerField):
+    """An integer within ``NUMBER_LIMIT``. WTForms reads any length of digits, and its
+    ``NumberRange`` then asks ``math.isnan`` of the integer, which overflows past a float."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist and isinstance(valuelist[0], str):  # too long to read (or to be in range)
+            text = valuelist[0].strip()
+            if len(text) > 2 * _MAX_DIGITS or sum(c.isdigit() for c in text) > _MAX_DIGITS:
+                self._refuse(self.out_of_range_message)
+        super().process_formdata(valuelist)
+        if self.data is not None and abs(self.data) > NUMBER_LIMIT:
+            self._refuse(self.out_of_range_message)
+
+
+class DecimalField(_Bounded, wtforms.DecimalField):
+    """A finite decimal within ``NUMBER_LIMIT``. WTForms reads ``NaN``, ``sNaN`` and
+    ``Infinity`` as decimals, and its ``NumberRange`` then asks ``math.isnan`` of them, which
+    refuses a signalling NaN with a ValueError of its own."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        data = self.data
+        if not isinstance(data, Decimal):
+            return
+        if not data.is_finite():
+            self._refuse(self.invalid_value_message)
+        # copy_abs(), not abs(): abs() rounds in the context, and overflows on 1E+999999999.
+        if data.copy_abs() > NUMBER_LIMIT:
+            self._refuse(self.out_of_range_message)
 
 
 def phone_field(form: FlaskForm, field: Field) -> None:

@@ -1,8 +1,9 @@
 """No request ends in a 5xx: every route, as anonymous and as one person holding every role (by
 the login cookie with its CSRF token, and by a bearer token for the API), with every integer in
-its path out of range and in range; every JSON operation with bodies nested a thousand deep,
-not objects, not JSON, and each field of the wrong type. Under ``/api/v1`` every error is the
-one shape, with an English code and no English for people.
+its path out of range and in range, and every field any form has, in its form and in its query
+string, holding numbers no number field can hold; every JSON operation with bodies nested a
+thousand deep, not objects, not JSON, and each field of the wrong type. Under ``/api/v1`` every
+error is the one shape, with an English code and no English for people.
 
 Each request's writes are rolled back after it (a savepoint of the test's transaction), so a
 route that deletes or archives leaves the next one the same world to work on.
@@ -19,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from wtforms import DecimalField, FloatField, IntegerField
 from wtforms.fields.core import UnboundField
 
 from lms.auth import tokens
@@ -46,6 +48,10 @@ TEXT_ARGS = {"code": "zh_Hans_CN", "sig": "x", "rest": "master.m3u8", "direction
 #: Query parameters any page or operation might read, all wrong.
 QUERY = {"page": HUGE, "topic": HUGE, "series": HUGE, "provider": HUGE, "q": "%_\\",
          "category": "x", "retired": "1", "next": "//evil.example"}
+#: Values for every field any form has, posted and in a GET's query string: a number past any
+#: id, NUL, and what no number field can hold (a signalling NaN, which ``math.isnan`` refuses
+#: outright, NaN, infinities, and an integer past a float's range, which it overflows on).
+FORM_VALUES = [HUGE, "\x00", "sNaN", "NaN", "Infinity", "-1e999", "9" * 400]
 ARG = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 #: Routes that end the login the walk goes on with: logged in again after them.
 LOGS_OUT = {"auth.logout", "auth.logout_everywhere"}
@@ -127,23 +133,25 @@ class Walk:
         self.sent = 0
         self.statuses: dict[int, int] = {}
 
-    def send(self, who: str, method: str, url: str, **kwargs: Any) -> Any:
+    def send(self, who: str, method: str, url: str, what: str = "", **kwargs: Any) -> Any:
+        """Sends the request; ``what`` says what it holds, in a failure's note."""
         self.sent += 1
         savepoint = self.connection.begin_nested()
         try:
             response = self.client.open(url, method=method, **kwargs)
         except Exception as exc:  # a 500: TESTING lets the exception through
-            self.failures.append(f"{who} {method} {url[:120]}: {type(exc).__name__}: {exc}"[:400])
+            self.failures.append(
+                f"{who} {method} {url[:120]}{what}: {type(exc).__name__}: {exc}"[:400])
             return None
         finally:
             savepoint.rollback()
         self.statuses[response.status_code] = self.statuses.get(response.status_code, 0) + 1
         if response.status_code >= 500:
-            self.failures.append(f"{who} {method} {url[:120]}: {response.status_code}")
+            self.failures.append(f"{who} {method} {url[:120]}{what}: {response.status_code}")
         elif url.startswith("/api/v1/") and response.status_code >= 400:
             problem = shape_problem(response)
             if problem:
-                self.failures.append(f"{who} {method} {url[:120]}: {problem}")
+                self.failures.append(f"{who} {method} {url[:120]}{what}: {problem}")
         return response
 
     def check(self) -> None:
@@ -166,7 +174,7 @@ def shape_problem(response: Any) -> str | None:
         return f"{response.status_code} error is no code: {body}"
     message = body["message"]
     words = re.sub(r"'[^']*'", "", message)
-    for allowed in (*NOT_PROSE, body["field"] or ""):
+    for allowed in (body["field"] or "", *NOT_PROSE):  # the field first: "true_false_points"
         words = words.replace(allowed, "") if allowed else words
     if re.search(r"[A-Za-z]{2,}", words) or not re.search(r"[\u4e00-\u9fff]", message):
         return f"{response.status_code} message not for people: {body}"
@@ -197,15 +205,25 @@ def urls(rule: Any, world: World) -> Iterator[tuple[str, bool]]:
             break  # one set of real ids is enough where no course is named
 
 
-def form_fields() -> set[str]:
-    """The name of every field of every form of the platform."""
+def form_fields() -> tuple[list[str], list[str]]:
+    """The name of every field of every form of the platform, and of every number field."""
     found: set[str] = set()
+    numbers: set[str] = set()
     stack = list(Form.__subclasses__())
     while stack:
         form = stack.pop()
         stack.extend(form.__subclasses__())
-        found |= {name for name in dir(form) if isinstance(getattr(form, name), UnboundField)}
-    return found
+        for name in dir(form):
+            field = getattr(form, name)
+            if isinstance(field, UnboundField):
+                found.add(name)
+                if issubclass(field.field_class, (DecimalField, FloatField, IntegerField)):
+                    numbers.add(name)
+    return sorted(found), sorted(numbers)
+
+
+def _short(value: str) -> str:
+    return repr(value) if len(value) <= 24 else f"{value[:6]!r}… ({len(value)} characters)"
 
 
 def log_in(client: Any, user: Any) -> str:
@@ -218,7 +236,15 @@ def log_in(client: Any, user: Any) -> str:
 def test_no_route_answers_a_5xx(app, client, database, world, who):
     walk = Walk(client, database)
     csrf = log_in(client, world.everyone) if who == "everyone" else client.csrf_token("/login")
-    fields = sorted(form_fields())
+    fields, numbers = form_fields()
+    assert numbers, "no number field found"
+    # Every field holding each value; then the runs of digits in the number fields alone, as
+    # a page may refuse them in a text field before it reads its numbers (the audit's search
+    # refuses a full ID number).
+    filled = [(f" (every field {_short(value)})", dict.fromkeys(fields, value))
+              for value in FORM_VALUES]
+    filled += [(f" (number fields {_short(value)})", dict.fromkeys(numbers, value))
+               for value in FORM_VALUES if value.isdigit()]
     for rule, method in rules(app):
         api = rule.rule.startswith("/api/v1/")
         if who == "bearer" and not api:
@@ -230,14 +256,15 @@ def test_no_route_answers_a_5xx(app, client, database, world, who):
                 walk.send(who, method, url, headers=headers)
                 if real:
                     walk.send(who, method, url, query_string=QUERY, headers=headers)
+                    for what, query in filled:  # a search form reads its fields from the query
+                        walk.send(who, method, url, what, query_string=query, headers=headers)
             elif api:
                 walk.send(who, method, url, json={}, headers=headers)
             else:
                 walk.send(who, method, url, data={"csrf_token": csrf})
-                if real:  # every field any form has, as a number past any id, then as NUL
-                    for value in (HUGE, "\x00"):
-                        walk.send(who, method, url, data={"csrf_token": csrf,
-                                                          **dict.fromkeys(fields, value)})
+                if real:  # every field any form has, holding each of the values
+                    for what, form in filled:
+                        walk.send(who, method, url, what, data={"csrf_token": csrf, **form})
                     for text in ("[1, 2]", NOT_JSON[3]):  # JSON, which a page's form is not
                         walk.send(who, method, url, data=text, headers={"X-CSRFToken": csrf},
                                   content_type="application/json")

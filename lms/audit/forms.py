@@ -8,15 +8,16 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, Field, IntegerField, SelectField, StringField, ValidationError
+from wtforms import DateField, Field, SelectField, StringField, ValidationError
 from wtforms.validators import Length, NumberRange, Optional
 
 from lms.audit.models import ACTIONS, OBJECT_TYPES
 from lms.audit.services import Search
 from lms.db import MAX_ID
-from lms.forms import Form, choice_list
+from lms.forms import Form, IntegerField, choice_list
 
 FULL_ID_NUMBER = re.compile(r"[0-9]{15,}")
+_WRONG_ID = _l("编号不正确。")
 
 
 FULL_ID_NUMBER_REFUSED = _l(
@@ -47,11 +48,12 @@ def _plausible_year(form: FlaskForm, field: Field) -> None:
 
 
 class LocalIntegerField(IntegerField):
-    def process_formdata(self, valuelist: list[str]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(_l("请输入数字编号。")) from None
+    """An id, with the messages in the pages' language."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("invalid_value_message", _l("请输入数字编号。"))
+        kwargs.setdefault("out_of_range_message", _WRONG_ID)
+        super().__init__(*args, **kwargs)
 
 
 class SearchForm(Form):
@@ -63,7 +65,7 @@ class SearchForm(Form):
     who = StringField(_l("操作人"), validators=[Length(max=50, message=_l("最多 50 个字。"))])
     #: A person's user id, from the links on the page.
     actor = LocalIntegerField(
-        validators=[Optional(), NumberRange(min=1, max=MAX_ID, message=_l("编号不正确。"))]
+        validators=[Optional(), NumberRange(min=1, max=MAX_ID, message=_WRONG_ID)]
     )
     action = SelectField(_l("操作"), default="")
     start = LocalDateField(_l("起始日期"), validators=[Optional(), _plausible_year])
@@ -71,7 +73,7 @@ class SearchForm(Form):
     object_type = SelectField(_l("对象类型"), default="")
     object_id = LocalIntegerField(
         _l("对象编号"),
-        validators=[Optional(), NumberRange(min=1, max=MAX_ID, message=_l("编号不正确。"))],
+        validators=[Optional(), NumberRange(min=1, max=MAX_ID, message=_WRONG_ID)],
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (
-    BooleanField,
-    DecimalField,
-    IntegerField,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from lms.courses.forms import CheckboxesField
 from lms.exam.models import ShowAfter
 from lms.exam.questions import LETTERS, TRUE_FALSE, Draft, QuestionType, split_tags
 from lms.exam.services import FORMATS
-from lms.forms import Form, choice_list
+from lms.forms import DecimalField, Form, IntegerField, choice_list
 
 
 class BankForm(Form):

@@ -103,6 +103,9 @@ def test_a_page_at_a_time(client, admin, people, monkeypatch):
     ({"object_id": "99999999999999999999"}, "编号不正确"),
     ({"object_id": "-1"}, "编号不正确"),
     ({"actor": "1e9"}, "请输入数字编号"),
+    ({"actor": "9" * 400}, "编号不正确"),
+    ({"object_id": "-" + "9" * 400}, "编号不正确"),
+    ({"object_id": "sNaN"}, "请输入数字编号"),
     ({"who": "x" * 51}, "最多 50 个字"),
     ({"page": "x"}, None),
 ])

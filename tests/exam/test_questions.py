@@ -51,6 +51,8 @@ def test_an_admin_adds_a_question_with_its_options_answer_and_tags(admin, exam_c
     ({"option_b": "2 小时"}, "有重复的选项"),
     ({"correct": []}, "请勾选正确答案"),
     ({"stem": "  "}, "请输入题干"),
+    ({"points": "sNaN"}, "请输入有效的数字"),
+    ({"points": "Infinity"}, "请输入有效的数字"),
 ])
 def test_a_malformed_question_is_refused_saying_why_and_nothing_is_saved(admin, exam_course,
                                                                         change, message):
