@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 from flask.cli import with_appcontext
 
 from lms.auth.idcard import check_character
@@ -278,9 +279,17 @@ def _make_video(path: Path, seconds: int, picture: str) -> None:
 
 @click.command("demo")
 @click.option("--no-videos", is_flag=True, help="accounts and organisations only")
+@click.option("--staging-copy", is_flag=True,
+              help="with LMS_ENV=production: this database is a staging copy, not the city's")
 @with_appcontext
-def demo_command(no_videos: bool) -> None:
+def demo_command(no_videos: bool, staging_copy: bool) -> None:
     """Seed demo organisations, accounts and courses with real videos (safe to run again)."""
+    if current_app.config["LMS_PRODUCTION"] and not staging_copy:
+        # Demo accounts share one known password: never in the city's own database.
+        raise click.ClickException(
+            "LMS_ENV=production: demo accounts with a known password would be added. "
+            "Run `lms demo --staging-copy` only if this database is a staging copy."
+        )
     accounts = seed_demo()
     db.session.commit()
     if not no_videos:

@@ -24,11 +24,19 @@ HEADERS = {
 }
 
 
+#: Browsers that have seen the site over HTTPS never try plain HTTP again for a year.
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def register_security_headers(app: Flask) -> None:
+    # Served over HTTPS (secure cookies, as in production): browsers are told to keep to it.
+    headers_to_add = {**HEADERS, **({"Strict-Transport-Security": HSTS}
+                                    if app.config["SESSION_COOKIE_SECURE"] else {})}
+
     @app.after_request
     def security_headers(response: Response) -> Response:
         headers = response.headers
-        for name, value in HEADERS.items():
+        for name, value in headers_to_add.items():
             if name not in headers:
                 headers.add(name, value)
         return response

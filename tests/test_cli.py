@@ -117,3 +117,17 @@ def test_topic_lists_are_data_kept_per_year(app, database):
     assert "人工智能" not in {t.name for t in topics(this_year)}
     again = runner.invoke(args=["topic", "copy", str(this_year), str(this_year + 1)])
     assert again.exit_code != 0 and "already has topics" in again.output
+
+
+def test_demo_refuses_a_production_database_unless_told_it_is_a_staging_copy(app, database,
+                                                                             monkeypatch):
+    """Demo accounts share one known password: never in the city's own database."""
+    monkeypatch.setitem(app.config, "LMS_PRODUCTION", True)
+    runner = app.test_cli_runner()
+    users = count(User)
+    refused = runner.invoke(args=["demo", "--no-videos"])
+    assert refused.exit_code != 0 and "--staging-copy" in refused.output
+    assert count(User) == users
+    staged = runner.invoke(args=["demo", "--no-videos", "--staging-copy"])
+    assert staged.exit_code == 0, staged.output
+    assert count(User) > users

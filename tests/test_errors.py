@@ -40,6 +40,13 @@ def test_pages_allow_only_this_sites_scripts(client):
     assert "script-src 'self'" in headers["Content-Security-Policy"]
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "Strict-Transport-Security" not in headers  # plain HTTP in development
+
+
+def test_a_site_served_over_https_tells_browsers_to_keep_to_it(database_url):
+    app = make_app(database_url, SESSION_COOKIE_SECURE=True)
+    headers = app.test_client().get("/login", base_url="https://lms.example").headers
+    assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
 
 
 BEYOND = [str(2**31), str(2**63), str(2**64), "9" * 5000]
