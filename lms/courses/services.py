@@ -224,9 +224,7 @@ def begin_upload(actor: User, course: Course, filename: str, size: int, title: s
             _("文件大小 %(size)s，超过上限 %(limit)s。", size=megabytes(size),
               limit=megabytes(limit))
         )
-    if storage.free_bytes() - size < current_app.config["MEDIA_FREE_RESERVE_BYTES"]:
-        logger.error("media volume nearly full: refusing a %d-byte upload", size)
-        raise UploadError(_("服务器存储空间不足，暂时无法上传，请联系市人社局。"))
+    _check_free_space(size)
     open_uploads = sum(1 for v in course.videos if v.state is VideoState.uploading)
     if open_uploads >= MAX_OPEN_UPLOADS:
         raise UploadError(
@@ -257,6 +255,14 @@ def check_chunk(actor: User, video: Video, offset: int, length: int) -> None:
         raise OffsetMismatch(video.received)
     if length <= 0 or offset + length > video.size:
         raise UploadError(_("上传的数据超出了文件声明的大小。"))
+    # Again for every chunk: other uploads and transcodes fill the volume meanwhile.
+    _check_free_space(length)
+
+
+def _check_free_space(size: int) -> None:
+    if storage.free_bytes() - size < current_app.config["MEDIA_FREE_RESERVE_BYTES"]:
+        logger.error("media volume nearly full: refusing %d bytes of upload", size)
+        raise UploadError(_("服务器存储空间不足，暂时无法上传，请联系市人社局。"))
 
 
 def spool_chunk(video_id: int, stream: IO[bytes], length: int) -> Path:

@@ -105,6 +105,23 @@ def test_bytes_beyond_the_announced_size_are_refused(provider, course):
     assert db.session.get(Video, video["id"]).received == 0
 
 
+def test_free_space_is_checked_again_for_every_chunk(provider, course, app, monkeypatch):
+    """The volume fills while a long upload goes on: the next chunk is refused with the
+    reason, nothing of it is stored, and the upload resumes from where it was once there is
+    room again."""
+    headers = csrf_headers(provider)
+    video = start(provider, course.id, "x.mp4", 20, headers).get_json()
+    assert send(provider, video["upload_url"], b"0123456789", 0, headers).status_code == 200
+    monkeypatch.setitem(app.config, "MEDIA_FREE_RESERVE_BYTES", storage.free_bytes() + 1)
+    refused = send(provider, video["upload_url"], b"ABCDEFGHIJ", 10, headers)
+    assert refused.status_code == 400
+    assert "存储空间不足" in refused.get_json()["message"]
+    assert db.session.get(Video, video["id"]).received == 10
+    monkeypatch.setitem(app.config, "MEDIA_FREE_RESERVE_BYTES", 0)
+    assert send(provider, video["upload_url"], b"ABCDEFGHIJ", 10, headers).get_json()[
+        "received"] == 20
+
+
 def test_another_provider_cannot_touch_the_course(client, people, orgs, course, login_as):
     from lms.auth.models import Role
     from lms.orgs.models import OrgKind
