@@ -11,7 +11,7 @@ CATALOGS := $(patsubst %.po,%.mo,$(wildcard lms/translations/*/LC_MESSAGES/messa
 run: $(VENV)/.installed $(CATALOGS) node_modules/.installed
 	$(BIN)/lms db upgrade
 	$(BIN)/lms demo
-	$(BIN)/lms run --host $(HOST) --port $(PORT)
+	LMS_PUBLIC_URL=$${LMS_PUBLIC_URL:-http://$(HOST):$(PORT)} $(BIN)/lms run --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-test $(CATALOGS) node_modules/.installed
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,6 +79,26 @@ def _dev_secret_key(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
+#: Where `make run` serves the site: the public address of a development machine.
+DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"
+
+
+def _public_url(production: bool) -> str:
+    url = _env("PUBLIC_URL")
+    if not url:
+        if production:
+            raise ConfigError(
+                "LMS_PUBLIC_URL is not set. In production absolute links (e.g. in printed "
+                "certificates) are built from it alone, e.g. LMS_PUBLIC_URL=https://jxjy.weihai.gov.cn"
+            )
+        return DEVELOPMENT_PUBLIC_URL
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/") \
+            or parts.query or parts.fragment:
+        raise ConfigError(f"LMS_PUBLIC_URL must be a site's address like https://host, got {url!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def load(instance_path: Path) -> dict[str, Any]:
     """Build the app's configuration from the environment."""
     production = _env("ENV", "development") == "production"
@@ -100,11 +121,15 @@ def load(instance_path: Path) -> dict[str, Any]:
             "secure_link_md5 in deploy/nginx.conf"
         )
 
+    public_url = _public_url(production)
     database_url = _env("DATABASE_URL") or f"sqlite:///{instance_path / 'lms.sqlite3'}"
     media_root = Path(_env("MEDIA_ROOT") or PROJECT_ROOT / "media").resolve()
 
     return {
         "LMS_PRODUCTION": production,
+        #: The site's address as people reach it: the only source of absolute links (never the
+        #: request's Host, which any client can set).
+        "PUBLIC_URL": public_url,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

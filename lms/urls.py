@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
+from flask import current_app, url_for
 from werkzeug.routing import IntegerConverter, Map
 
 from lms.db import MAX_ID
@@ -17,6 +19,12 @@ class IdConverter(IntegerConverter):
     def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = 1,
                  max: int | None = MAX_ID, signed: bool = False) -> None:
         super().__init__(map, fixed_digits, min, max, signed)
+
+
+def absolute_url(endpoint: str, **values: Any) -> str:
+    """The full address of ``endpoint`` as people reach the site: ``LMS_PUBLIC_URL`` and the
+    path, never the request's Host header."""
+    return str(current_app.config["PUBLIC_URL"]) + url_for(endpoint, **values)
 
 
 def safe_next(target: str | None) -> str | None:

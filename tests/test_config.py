@@ -4,6 +4,7 @@ import pytest
 
 from lms import create_app
 from lms.config import ConfigError
+from lms.urls import absolute_url
 
 
 @pytest.fixture(autouse=True)
@@ -26,12 +27,37 @@ def test_production_takes_its_settings_from_the_environment(monkeypatch, tmp_pat
     monkeypatch.setenv("LMS_DATABASE_URL", f"sqlite:///{tmp_path}/x.db")
     monkeypatch.setenv("LMS_MEDIA_ROOT", str(tmp_path / "media"))
     monkeypatch.setenv("LMS_LOGIN_LOCK_MINUTES", "30")
+    monkeypatch.setenv("LMS_PUBLIC_URL", "https://jxjy.weihai.gov.cn/")
     app = create_app()
     assert app.config["SECRET_KEY"] == "s3cret-from-env"
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/x.db"
     assert app.config["MEDIA_ROOT"] == tmp_path / "media"
     assert app.config["LOGIN_LOCK_MINUTES"] == 30
     assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["PUBLIC_URL"] == "https://jxjy.weihai.gov.cn"
+
+
+def test_production_needs_its_public_address(monkeypatch):
+    monkeypatch.setenv("LMS_ENV", "production")
+    monkeypatch.setenv("LMS_SECRET_KEY", "s3cret-from-env")
+    monkeypatch.delenv("LMS_PUBLIC_URL", raising=False)
+    with pytest.raises(ConfigError, match="LMS_PUBLIC_URL"):
+        create_app()
+
+
+@pytest.mark.parametrize("url", ["jxjy.weihai.gov.cn", "ftp://x.cn", "https://x.cn/lms?a=1",
+                                 "https://"])
+def test_a_public_address_that_is_no_site_is_an_error(monkeypatch, url):
+    monkeypatch.setenv("LMS_PUBLIC_URL", url)
+    with pytest.raises(ConfigError, match="LMS_PUBLIC_URL"):
+        create_app()
+
+
+def test_absolute_links_come_from_the_public_address_never_the_host_header(monkeypatch):
+    monkeypatch.setenv("LMS_PUBLIC_URL", "https://jxjy.weihai.gov.cn")
+    app = create_app()
+    with app.test_request_context("/", headers={"Host": "evil.example"}):
+        assert absolute_url("auth.login") == "https://jxjy.weihai.gov.cn/login"
 
 
 def test_bad_number_is_reported_by_name(monkeypatch):
