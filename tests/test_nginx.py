@@ -217,6 +217,8 @@ class Upstream:
 
     port: int = 0
     arrived: threading.Event = field(default_factory=threading.Event)
+    #: The path of every request that reached it.
+    seen: list[str] = field(default_factory=list)
     server: http.server.ThreadingHTTPServer | None = None
     thread: threading.Thread | None = None
 
@@ -230,6 +232,7 @@ class Upstream:
                 pass
 
             def answer(self) -> None:
+                upstream.seen.append(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 if self.command == "PUT":
                     upstream.arrived.set()
@@ -502,16 +505,32 @@ def test_plain_http_redirects_to_https(site: Site) -> None:
     assert response.headers["Location"] == "https://127.0.0.1/login?next=/courses"
 
 
+@pytest.mark.parametrize("scheme", ["https", "http"])
+def test_a_host_name_that_is_not_the_sites_gets_no_answer(site: Site, scheme: str) -> None:
+    """nginx's default server closes the connection (444): a made-up Host never reaches the
+    app, over HTTPS or plain HTTP."""
+    before = len(site.upstream.seen)
+    connection = (site.connection() if scheme == "https"
+                  else http.client.HTTPConnection("127.0.0.1", site.http, timeout=10))
+    try:
+        connection.request("GET", "/login", headers={"Host": "evil.example"})
+        with pytest.raises((http.client.RemoteDisconnected, ConnectionResetError)):
+            connection.getresponse()
+    finally:
+        connection.close()
+    assert len(site.upstream.seen) == before
+
+
 def test_pages_are_proxied_with_the_client_address_scheme_and_host(site: Site) -> None:
     status, _, body = site.get("/login", {"X-Forwarded-For": "6.6.6.6",
-                                          "Host": "lms.example:8443"})
+                                          "Host": "127.0.0.1:8443"})
     assert status == 200
     seen = json.loads(body)
     assert seen["path"] == "/login"
     assert seen["headers"]["x-forwarded-for"] == "127.0.0.1"  # the client's spoof is dropped
     assert seen["headers"]["x-forwarded-proto"] == "https"
     # As the browser sent it, port included: the app's HTTPS referrer check compares it.
-    assert seen["headers"]["x-forwarded-host"] == "lms.example:8443"
+    assert seen["headers"]["x-forwarded-host"] == "127.0.0.1:8443"
     # Other /media paths (hls.js) are the app's too.
     assert json.loads(site.get("/media/vendor/hls.min.js")[2])["path"] == "/media/vendor/hls.min.js"
 
