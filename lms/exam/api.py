@@ -201,7 +201,7 @@ def _result(user: User, attempt: ExamAttempt) -> dict[str, Any]:
         "total": plain(attempt.total),
         "pass_mark": plain(attempt.pass_mark), "passed": bool(attempt.passed),
         "timed_out": attempt.timed_out, "submitted_at": attempt.submitted_at,
-        "show_after": shown.show_after.value,
+        "show_after": shown.show_after.value, "withheld": shown.withheld,
         "locked": attempts.standing(user, attempt.course).locked,
         "wrong": papers.public(shown.wrong) if shown.wrong is not None else None,
         "answers": None if shown.answers is None else [

@@ -130,6 +130,6 @@ def _result(found: ExamAttempt) -> str:
     shown = results.shown(found)
     return render_template(
         "exam/result.html", attempt=found, plain=plain, wrong=shown.wrong or [],
-        answers=shown.answers or [],
+        answers=shown.answers or [], withheld=shown.withheld,
         standing=attempts.standing(actor(), found.course),
     )

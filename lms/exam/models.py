@@ -114,12 +114,15 @@ class ShowAfter(enum.StrEnum):
     """What the learner sees of a submitted paper."""
 
     score = "score"  # 仅显示成绩
-    wrong = "wrong"  # 成绩和答错的题（不含答案）
+    #: 成绩；通过或用完本轮考试机会后，答错的题（不含答案）
+    wrong = "wrong"
+    #: as ``wrong``, and after a pass every question with its answer and explanation
     answers_after_pass = "answers_after_pass"  # 通过后显示全部答案与解析
 
     @property
     def label(self) -> str:
-        return {"score": _("仅显示成绩"), "wrong": _("显示成绩和答错的题（不显示答案）"),
+        return {"score": _("仅显示成绩"),
+                "wrong": _("显示成绩；通过或用完考试机会后显示答错的题（不显示答案）"),
                 "answers_after_pass": _("通过后显示全部答案和解析")}[self.value]
 
 

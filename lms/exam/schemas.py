@@ -81,10 +81,16 @@ class AttemptResult(Schema):
     submitted_at: datetime
     show_after: str
     locked: bool = Field(description="this round's two attempts have failed")
+    withheld: bool = Field(description="true after a failed attempt that leaves another in "
+                           "this round: the exam would show wrong questions (and answers), but "
+                           "only once the learner passes or has no attempt left")
     wrong: list[PaperItem] | None = Field(description="questions answered wrongly, without "
-                                          "answers; null when the exam shows the score only")
-    answers: list[AnsweredItem] | None = Field(description="every question with its answer "
-                                               "and explanation; null unless allowed")
+                                          "answers; only after a pass or once no attempt is "
+                                          "left in this round (null before, see withheld), "
+                                          "and never when the exam shows the score only")
+    answers: list[AnsweredItem] | None = Field(description="every question with the learner's "
+                                               "choice, its answer and explanation; only after a "
+                                               "pass under answers_after_pass, else null")
 
 
 class Attempt(Schema):

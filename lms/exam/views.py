@@ -174,7 +174,8 @@ def export_excel(bank_id: int) -> Response:
 def export_gift(bank_id: int) -> Response:
     found = services.get_bank(actor(), bank_id)
     data = services.export_gift(found).encode("utf-8")
-    return send_file(io.BytesIO(data), mimetype="text/plain; charset=utf-8", as_attachment=True,
+    # Werkzeug adds "; charset=utf-8" to a text/* type itself: naming it here doubled it.
+    return send_file(io.BytesIO(data), mimetype="text/plain", as_attachment=True,
                      download_name=f"{found.name}.gift.txt")
 
 

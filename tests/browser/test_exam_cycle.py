@@ -263,7 +263,12 @@ def test_watch_fail_twice_restudy_and_pass(exam_server, chromium, screenshot_dir
         assert _score(phone) == "0 分 / 100"
         phone.get_by_text("未通过").wait_for()
         phone.get_by_text("还可以再考一次。", exact=False).wait_for()
-        assert EXPLANATION not in phone.content() and "✓" not in phone.content()
+        # Another attempt is left: the score and the pass mark only, never which were wrong
+        # (a true/false question marked wrong is its answer, and may be drawn again).
+        phone.get_by_text("答错的题将在你通过考试或用完本轮考试机会后显示", exact=False).wait_for()
+        html = phone.content()
+        assert EXPLANATION not in html and "✓" not in html and "答错的题（" not in html
+        assert not any(q["stem"] in html or q["key"] in html for q in first.paper)
         phone.screenshot(path=screenshot_dir / "failed-phone.png", full_page=True)
 
         # Second attempt: only the true/false questions right, 40 points, fails too.
@@ -287,6 +292,9 @@ def test_watch_fail_twice_restudy_and_pass(exam_server, chromium, screenshot_dir
         _submit(phone)
         assert _score(phone) == "40 分 / 100"
         phone.get_by_text("两次考试均未通过，请申请重新学习本课程。", exact=False).wait_for()
+        # No attempt left in this round: the questions answered wrongly, without answers.
+        phone.get_by_role("heading", name="答错的题（3）").wait_for()
+        assert EXPLANATION not in phone.content() and "✓" not in phone.content()
 
         # The exam is locked, saying why, and offers re-study.
         phone.goto(f"{base}/exam/course/{course_id}")

@@ -173,8 +173,13 @@ def test_the_whole_exam_cycle_with_a_bearer_token(new_client, people, orgs, cloc
         result = failed["result"]
         assert (failed["state"], result["score"], result["passed"]) == ("submitted", "40", False)
         assert result["locked"] is (number == 2)
-        # Not passed: the wrong questions, never their answers.
-        assert len(result["wrong"]) == 10 and result["answers"] is None
+        # Not passed: after the first, nothing of the questions (another attempt is left);
+        # after the second, the wrong questions, never their answers.
+        if number == 1:
+            assert result["withheld"] and result["wrong"] is None
+        else:
+            assert not result["withheld"] and len(result["wrong"]) == 10
+        assert result["answers"] is None
         assert failed["paper"] is None and failed["answers"] is None
         assert_no_answers(failed)
     locked = learner.ok(learner.get(f"/courses/{course.id}/exam"))
@@ -369,3 +374,124 @@ def _refs(value: Any) -> list[str]:
     if isinstance(value, list):
         return [r for v in value for r in _refs(v)]
     return []
+
+
+# --- what a result shows, and when (rules §5) ----------------------------------------------------
+
+WITHHELD = "答错的题将在你通过考试或用完本轮考试机会后显示"
+
+
+def sit(page: App, course: Any, right: set[str]) -> tuple[dict, list[dict]]:
+    """An attempt answered with the types in ``right`` right, submitted: the API's result and
+    the questions answered wrongly, as the server keeps them."""
+    attempt = page.ok(page.post(f"/courses/{course.id}/exam/attempts"))
+    answer_all(page, attempt["id"], right)
+    result = page.ok(page.post(f"/attempts/{attempt['id']}/submit"))["result"]
+    assert result == page.ok(page.get(f"/attempts/{attempt['id']}"))["result"]
+    return {**result, "id": attempt["id"]}, [
+        q for q in server_paper(attempt["id"]) if q["type"] not in right]
+
+
+def result_page(browser: Any, attempt_id: int) -> str:
+    page = browser.get(f"/exam/attempts/{attempt_id}")
+    assert page.status_code == 200
+    return page.get_data(as_text=True)
+
+
+def assert_nothing_of(wrong: list[dict], *shown: str) -> None:
+    """None of the questions in ``wrong``: no key, no stem, no option id (the learner's choice
+    or the right one) in what the learner is shown."""
+    for text in shown:
+        for question in wrong:
+            assert question["key"] not in text and question["stem"] not in text
+            assert not any(o["id"] in text for o in question["options"])
+
+
+@pytest.mark.parametrize("show", list(ShowAfter))
+def test_a_failed_attempt_that_leaves_another_shows_the_score_and_pass_mark_only(
+    new_client, people, orgs, login_as, clock, show
+):
+    course = exam_course(people, orgs, show_after=show)
+    browser = new_client()
+    page = with_cookie(browser, people.learner, login_as)
+    page.watch(clock, course)
+    result, wrong = sit(page, course, right={"true_false"})  # 40 of 100: failed
+    html = result_page(browser, result["id"])
+    assert "40 分" in html and "及格分 60。" in html and "还可以再考一次。" in html
+    assert "答错的题（" not in html and "✓" not in html and "依据《" not in html
+    assert_nothing_of(wrong, html)
+    assert (WITHHELD in html) is (show is not ShowAfter.score)
+    assert (result["score"], result["pass_mark"], result["passed"]) == ("40", "60", False)
+    assert (result["wrong"], result["answers"]) == (None, None)
+    assert result["withheld"] is (show is not ShowAfter.score)
+    assert_no_answers(result)
+    assert_nothing_of(wrong, json.dumps(result, ensure_ascii=False))
+
+
+@pytest.mark.parametrize("show", list(ShowAfter))
+def test_once_no_attempt_is_left_the_wrong_questions_are_shown_as_the_exam_allows(
+    new_client, people, orgs, login_as, clock, show
+):
+    course = exam_course(people, orgs, show_after=show)
+    browser = new_client()
+    page = with_cookie(browser, people.learner, login_as)
+    page.watch(clock, course)
+    first, first_wrong = sit(page, course, right={"true_false"})
+    second, wrong = sit(page, course, right={"true_false"})
+    assert (second["passed"], second["locked"], second["withheld"]) == (False, True, False)
+    assert second["answers"] is None  # no pass: never the answers
+    assert_no_answers(second)
+    html = result_page(browser, second["id"])
+    assert WITHHELD not in html and "✓" not in html and "依据《" not in html
+    if show is ShowAfter.score:
+        assert second["wrong"] is None and "答错的题（" not in html
+        assert_nothing_of(wrong, json.dumps(second, ensure_ascii=False), html)
+    else:  # the ten single-choice questions answered wrongly, without their answers
+        assert {q["key"] for q in second["wrong"]} == {q["key"] for q in wrong}
+        assert "答错的题（10）" in html and all(q["stem"] in html for q in wrong)
+    # The round is over: the first attempt's result now shows as much as the second's.
+    again = page.ok(page.get(f"/attempts/{first['id']}"))["result"]
+    assert not again["withheld"] and (again["wrong"] is None) is (show is ShowAfter.score)
+    if again["wrong"] is not None:
+        assert {q["key"] for q in again["wrong"]} == {q["key"] for q in first_wrong}
+
+
+@pytest.mark.parametrize("show", list(ShowAfter))
+def test_after_a_pass_the_details_are_shown_as_the_exam_allows(
+    new_client, people, orgs, login_as, clock, show
+):
+    course = exam_course(people, orgs, show_after=show)
+    browser = new_client()
+    page = with_cookie(browser, people.learner, login_as)
+    page.watch(clock, course)
+    first, _wrong = sit(page, course, right={"true_false"})  # failed: nothing shown yet
+    assert first["wrong"] is None and first["withheld"] is (show is not ShowAfter.score)
+    passed, wrong = sit(page, course, right={"single"})  # 60: exactly the pass mark
+    assert (passed["score"], passed["passed"], passed["withheld"]) == ("60", True, False)
+    html = result_page(browser, passed["id"])
+    assert WITHHELD not in html and "本课程学时已计入" in html
+    if show is ShowAfter.score:
+        assert (passed["wrong"], passed["answers"]) == (None, None)
+        assert "答错的题（" not in html and "依据《" not in html
+        assert_nothing_of(wrong, json.dumps(passed, ensure_ascii=False), html)
+        return
+    assert {q["key"] for q in passed["wrong"]} == {q["key"] for q in wrong}
+    assert "答错的题（10）" in html and all(q["stem"] in html for q in wrong)
+    if show is ShowAfter.wrong:
+        assert passed["answers"] is None and "依据《" not in html and "✓" not in html
+        assert_no_answers(passed)
+        return
+    # answers_after_pass: every question with the learner's choice, its answer and why.
+    paper = {q["key"]: q for q in server_paper(passed["id"])}
+    assert {q["key"] for q in passed["answers"]} == set(paper)
+    for shown in passed["answers"]:
+        kept = paper[shown["key"]]
+        assert shown["correct"] == sorted(kept["correct"])
+        assert shown["explanation"] == kept["explanation"] and shown["explanation"] in html
+        assert shown["chosen"] == (kept["correct"] if kept["type"] == "single" else
+                                   [o["id"] for o in kept["options"]
+                                    if o["id"] not in kept["correct"]][:1])
+    # The failed first attempt of a passed round shows its wrong questions, never answers.
+    earlier = page.ok(page.get(f"/attempts/{first['id']}"))["result"]
+    assert not earlier["withheld"] and len(earlier["wrong"]) == 10
+    assert earlier["answers"] is None

@@ -165,6 +165,15 @@ def test_a_bank_exports_to_the_template_and_to_gift_and_reads_back(client, bank)
     assert openpyxl.load_workbook(io.BytesIO(template.data)).active["A1"].value == "题型"
 
 
+def test_the_gift_export_names_its_charset_once(client, bank):
+    db.session.add(Question.from_draft(bank, true_false("判断题", True)))
+    db.session.commit()
+    exported = client.get(f"/exam/banks/{bank.id}/export.gift")
+    assert exported.status_code == 200
+    assert exported.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert exported.mimetype_params == {"charset": "utf-8"}
+
+
 def test_a_bank_with_texts_like_formulas_exports_as_text_and_imports_back_unchanged(client,
                                                                                   bank):
     from tests.exam.test_excel import HOSTILE_BANK

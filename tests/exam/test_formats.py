@@ -178,6 +178,48 @@ def test_gift_questions_the_platform_cannot_ask_are_reported_not_dropped():
     ]
 
 
+def test_gift_true_false_with_text_after_the_braces_gets_a_blank_where_the_answer_was():
+    """As Moodle reads it: the answer may sit mid-sentence, and the stem keeps "_____" there."""
+    text = """::Q1:: 1+1 {T} 是正确的。
+
+中国的首都是{FALSE#不对}上海。
+
+::Q3::《执业医师法》规定 { TRUE ####见第二十二条 } 医师应当遵守技术操作规范。
+"""
+    reading = gift.read(text)
+    questions, found = readable(reading)
+    assert found == []
+    assert questions == [
+        (1, "true_false", "1+1 _____ 是正确的。", TRUE_FALSE, [0]),
+        (3, "true_false", "中国的首都是_____上海。", TRUE_FALSE, [1]),
+        (5, "true_false", "《执业医师法》规定 _____ 医师应当遵守技术操作规范。", TRUE_FALSE, [0]),
+    ]
+    assert reading.questions[2][1].explanation == "见第二十二条"
+
+
+def test_gift_format_markers_are_taken_off_stems_answers_and_explanations():
+    text = """::Q1::[html]高血压的诊断标准是？ {
+    ~[plain]收缩压 ≥ 120 mmHg
+    =[html]收缩压 ≥ 140 mmHg#[moodle]正确
+    ####[markdown]见《中国高血压防治指南》
+}
+
+::Q2:: [moodle]以下属于抗菌药物的有 { ~%50%[markdown]青霉素 ~%50%[PLAIN]头孢 ~%-100%阿司匹林 }
+
+[markdown]医师可以不经患者同意公开其病历。 {F ####[plain]见《医师法》}
+"""
+    reading = gift.read(text)
+    questions, found = readable(reading)
+    assert found == []
+    assert questions == [
+        (1, "single", "高血压的诊断标准是？", ("收缩压 ≥ 120 mmHg", "收缩压 ≥ 140 mmHg"), [1]),
+        (7, "multiple", "以下属于抗菌药物的有", ("青霉素", "头孢", "阿司匹林"), [0, 1]),
+        (9, "true_false", "医师可以不经患者同意公开其病历。", TRUE_FALSE, [1]),
+    ]
+    assert [d.explanation for _, d in reading.questions] == [
+        "见《中国高血压防治指南》", "", "见《医师法》"]
+
+
 # --- fuzzing: random bytes and mangled files never raise --------------------------------------
 
 

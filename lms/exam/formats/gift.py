@@ -11,9 +11,12 @@
     ::Q3:: 医师可以不经患者同意公开其病历。 {F}
 
 Single choice (one "="), multiple choice ("~%weight%", the positive ones correct) and
-true/false ({T} {F} {TRUE} {FALSE}) are read. Essays, matching, numerical, short-answer and
-missing-word questions are reported by line, never dropped silently. "####" starts the general
-feedback, kept as the explanation; "\\" escapes ~ = # { } :.
+true/false ({T} {F} {TRUE} {FALSE}) are read. A true/false answer may stand mid-sentence
+("1+1 {T} 是正确的。"): as in Moodle, the stem keeps "_____" where it was. Essays, matching,
+numerical, short-answer and missing-word choice questions are reported by line, never dropped
+silently. "####" starts the general feedback, kept as the explanation; "\\" escapes ~ = # { } :.
+A text format marker ([html] [moodle] [plain] [markdown]) before the stem, an option or the
+explanation is taken off; the text itself is kept as written.
 """
 
 from __future__ import annotations
@@ -95,21 +98,26 @@ def _question(reading: Reading, start: int, block: str, category: str) -> None:
         return
     before, rest = text.split("{", 1)
     answers, after = rest.split("}", 1)
-    if after.strip():
-        reading.refuse(start, _("不支持填空式题目（答案在题干中间）"))
-        return
-    stem = _clean(before)
     answers, _feedback, explanation = answers.partition("####")
-    explanation = _clean(explanation)
+    explanation = _text(explanation)
     tags = (category,) if category else ()
     body = answers.strip()
+    true_or_false = re.fullmatch(r"(T|TRUE|F|FALSE)(#.*)?", body, re.DOTALL)
+    if after.strip():
+        if not true_or_false:
+            reading.refuse(start, _("不支持填空式题目（答案在题干中间）"))
+            return
+        # As Moodle reads it: the stem keeps a blank where the answer was.
+        stem = _clean(before + "_____" + after)
+    else:
+        stem = _clean(before)
     if not body:
         reading.refuse(start, _("不支持问答题（essay）"))
     elif body.startswith("#"):
         reading.refuse(start, _("不支持数值题（numerical）"))
     elif "->" in body:
         reading.refuse(start, _("不支持匹配题（matching）"))
-    elif re.fullmatch(r"(T|TRUE|F|FALSE)(#.*)?", body, re.DOTALL):
+    elif true_or_false:
         correct = body.split("#")[0] in ("T", "TRUE")
         reading.add(start, replace(true_false(stem, correct, explanation), tags=tags))
     else:
@@ -132,7 +140,7 @@ def _choice(reading: Reading, start: int, stem: str, body: str, explanation: str
         if weight:
             weighted = True
             answer = answer[weight.end():]
-        option = _clean(answer.split("#")[0])  # "#…" is the option's feedback
+        option = _text(answer.split("#")[0])  # "#…" is the option's feedback
         if marker == "=" or (weight and float(weight.group(1)) > 0):
             correct.add(len(options))
         options.append(option)
@@ -142,6 +150,11 @@ def _choice(reading: Reading, start: int, stem: str, body: str, explanation: str
     kind = QuestionType.multiple if weighted or len(correct) > 1 else QuestionType.single
     reading.add(start, Draft(kind, stem, tuple(options), frozenset(correct), explanation,
                              tags=tags))
+
+
+def _text(text: str) -> str:
+    """An answer's or the feedback's text, without its [html]/[moodle]/[plain]/[markdown]."""
+    return _clean(_FORMAT.sub("", text.strip(), count=1))
 
 
 def _clean(text: str) -> str:
