@@ -24,9 +24,9 @@ from lms.courses import media_tools
 
 logger = logging.getLogger(__name__)
 
-#: Formats of still pictures: a file no video container reads is tried as one of these, to say
-#: it is a picture.
-IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "gif", "svg_pipe")
+#: Formats of still pictures: a file no video container reads is tried as one of these, only to
+#: say it is a picture. No SVG: its decoder could follow references to other files.
+IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "gif")
 #: A header may overstate the readable length by this much before the file counts as cut short.
 TRUNCATION_TOLERANCE = 1.5
 MIN_SECONDS = 1.0
