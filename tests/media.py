@@ -94,3 +94,27 @@ def two_audio_tracks(path: Path, seconds: float = 3) -> Path:
         "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", str(path),
     )
     return path
+
+
+#: Codecs for each container the platform reads, from encoders the ffmpeg build has.
+CONTAINERS = {
+    "mp4": ("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"),
+    "mov": ("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"),
+    "mkv": ("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"),
+    "webm": ("-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-c:a", "libopus"),
+    "avi": ("-c:v", "mpeg4", "-q:v", "5", "-c:a", "mp3"),
+    "flv": ("-c:v", "flv1", "-q:v", "5", "-c:a", "mp3", "-ar", "44100"),
+    "wmv": ("-c:v", "wmv2", "-q:v", "5", "-c:a", "wmav2"),
+    "mpg": ("-c:v", "mpeg2video", "-q:v", "5", "-c:a", "mp2"),
+    "3gp": ("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"),
+}
+
+
+def container(path: Path, seconds: float = 2, size: str = "160x120") -> Path:
+    """A short small video in the container its suffix names (one of :data:`CONTAINERS`)."""
+    ffmpeg(
+        "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25:duration={seconds}",
+        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=44100:duration={seconds}",
+        *CONTAINERS[path.suffix.lstrip(".")], str(path),
+    )
+    return path

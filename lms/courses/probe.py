@@ -3,6 +3,11 @@
 The duration is measured by reading every packet of the video stream: container headers lie
 (a truncated fast-start MP4 still announces its full length; a WebM from a browser recorder
 announces none).
+
+ffprobe and ffmpeg read the file as one of the real video containers only, from the local
+disk only (``media_tools.input_args``): a playlist or manifest (HLS, DASH, ffconcat, SDP)
+renamed ``.mp4`` is refused without anything it names being fetched. The measuring run, the
+transcode and the poster then read the container the probe found (``-f``).
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ from lms.courses import media_tools
 
 logger = logging.getLogger(__name__)
 
-#: Container formats that hold still pictures, which ffprobe reports as one-frame "video".
-IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "gif", "svg_pipe")
+#: Formats of still pictures: a file no video container reads is tried as one of these, only to
+#: say it is a picture. No SVG: its decoder could follow references to other files.
+IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "gif")
 #: A header may overstate the readable length by this much before the file counts as cut short.
 TRUNCATION_TOLERANCE = 1.5
 MIN_SECONDS = 1.0
@@ -82,8 +88,6 @@ def probe(path: Path, *, max_seconds: float, max_bytes: int, timeout: float = 60
         if s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")
     ]
     has_audio = any(s.get("codec_type") == "audio" for s in streams)
-    if any(name in IMAGE_FORMATS for name in format_name.split(",")):
-        raise Refused(_("这是一张图片，不是视频。"))
     if not videos:
         if has_audio:
             raise Refused(_("文件中只有声音，没有视频画面。"))
@@ -91,7 +95,7 @@ def probe(path: Path, *, max_seconds: float, max_bytes: int, timeout: float = 60
 
     video = videos[0]
     frame_rate = _rate(video.get("avg_frame_rate")) or _rate(video.get("r_frame_rate")) or 25.0
-    measured = _measure(path, timeout)
+    measured = _measure(path, format_name, timeout)
     if measured is not None:
         measured += min(1 / frame_rate, 1.0)  # the last frame is shown for a frame's time too
     header = _float(fmt.get("duration")) or _float(video.get("duration"))
@@ -133,24 +137,47 @@ def probe(path: Path, *, max_seconds: float, max_bytes: int, timeout: float = 60
 
 
 def _describe(path: Path, timeout: float) -> dict[str, Any]:
-    args = [
-        media_tools.executable("ffprobe"), "-v", "error", "-show_format", "-show_streams",
-        "-of", "json", str(path),
-    ]
-    done = media_tools.run(args, timeout=timeout)
+    """ffprobe's JSON for ``path``, read as one of the video containers only."""
+    done = _ffprobe(path, media_tools.VIDEO_FORMATS, timeout)
     if done.returncode != 0 or done.timed_out:
         logger.info("ffprobe refused %s: %s", path.name, done.stderr[-300:])
-        raise Refused(_("无法识别文件内容：这不是视频文件，或文件已损坏、不完整。"))
+        if "not on whitelist" in done.stderr:  # a format it recognised, but no video container
+            if _is_picture(path):
+                raise Refused(_("这是一张图片，不是视频。"))
+            raise Refused(
+                _("不支持这种文件格式：请上传 MP4、MOV、MKV、WebM、AVI、FLV、MPEG 或 WMV "
+                  "视频文件。播放列表或流媒体清单（如 M3U8、MPD）不是视频文件。")
+            )
+        raise Refused(_not_a_video())
     try:
         return json.loads(done.stdout or "{}")
     except ValueError:
-        raise Refused(_("无法识别文件内容：这不是视频文件，或文件已损坏、不完整。")) from None
+        raise Refused(_not_a_video()) from None
 
 
-def _measure(path: Path, timeout: float) -> float | None:
+def _not_a_video() -> str:
+    return _("无法识别文件内容：这不是视频文件，或文件已损坏、不完整。")
+
+
+def _ffprobe(path: Path, formats: tuple[str, ...], timeout: float) -> media_tools.Completed:
+    args = [
+        media_tools.executable("ffprobe"), "-v", "error", "-show_format", "-show_streams",
+        "-of", "json", *media_tools.input_args(path, allowed=formats),
+    ]
+    return media_tools.run(args, timeout=timeout)
+
+
+def _is_picture(path: Path) -> bool:
+    """Whether ``path`` reads as a still picture (only to say so in the refusal)."""
+    done = _ffprobe(path, IMAGE_FORMATS, timeout=60)
+    return done.returncode == 0 and not done.timed_out
+
+
+def _measure(path: Path, format_name: str, timeout: float) -> float | None:
     """Seconds of the first video stream, by copying every packet to nowhere."""
     args = [
-        media_tools.executable("ffmpeg"), "-v", "error", "-nostdin", "-i", str(path),
+        media_tools.executable("ffmpeg"), "-v", "error", "-nostdin",
+        *media_tools.input_args(path, format_name),
         "-map", "0:v:0", "-c", "copy", "-f", "null", "-progress", "pipe:1", "-nostats", "-",
     ]
     last: dict[str, float] = {}

@@ -451,13 +451,13 @@ def set_cover(actor: User, course: Course, data: bytes) -> str | None:
     most 960 pixels wide."""
     require(course.can_edit(actor))
     try:
-        intake.read_image(data)
+        image = intake.read_image(data)
     except intake.Refused as refused:
         raise UploadError(str(refused)) from None
     name = f"covers/{course.id}-{os.urandom(4).hex()}.jpg"
     target = storage.media_root() / name
     target.parent.mkdir(parents=True, exist_ok=True)
-    if not storage.reencode_image(data, target, max_width=960):
+    if not storage.reencode_image(data, target, max_width=960, mime_type=image.mime_type):
         raise UploadError(_("图片无法读取，可能已损坏。"))
     old = course.cover
     course.cover = name

@@ -77,15 +77,26 @@ def display_name(raw: str) -> str:
     return name[:200] or "video"
 
 
-def reencode_image(data: bytes, target: Path, max_width: int) -> bool:
-    """Decode an image with ffmpeg and write it again as a JPEG; False if it cannot be read."""
+#: The demuxer that reads each image type a cover may be (``lms.files`` checked which it is).
+_IMAGE_DEMUXERS = {"image/jpeg": "jpeg_pipe", "image/png": "png_pipe"}
+
+
+def reencode_image(data: bytes, target: Path, max_width: int, mime_type: str) -> bool:
+    """Decode an image with ffmpeg and write it again as a JPEG; False if it cannot be read.
+
+    ``mime_type`` is what ``lms.files.intake.read_image`` found: ffmpeg reads the file as that
+    image format only, from the local file only (``media_tools.input_args``)."""
+    demuxer = _IMAGE_DEMUXERS.get(mime_type)
+    if demuxer is None:
+        return False
     source = target.with_suffix(".upload")
     source.write_bytes(data)
     try:
         done = media_tools.run(
             [
                 media_tools.executable("ffmpeg"), "-nostdin", "-v", "error", "-y",
-                "-i", str(source), "-frames:v", "1",
+                *media_tools.input_args(source, demuxer, allowed=media_tools.IMAGE_FORMATS),
+                "-frames:v", "1",
                 "-vf", f"scale='min({max_width},iw)':-2", "-q:v", "3", str(target),
             ],
             timeout=60,

@@ -2,6 +2,9 @@
 
 One ffmpeg process decodes the source once and encodes every rung, with keyframes forced at
 the same instants in all of them so players can switch quality at any segment boundary.
+
+The source is read as the container the probe found (``-f``), from the local file only, with
+the same allow-lists as the probe (``media_tools.input_options``).
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ def rungs_for(info: MediaInfo) -> list[Rung]:
 def command(source: Path, out: Path, info: MediaInfo) -> list[str]:
     """The ffmpeg argument list for the whole ladder."""
     rungs = rungs_for(info)
-    stream = ffmpeg.input(str(source))
+    stream = _input(source, info)
     video = stream.video
     if info.frame_rate > MAX_FRAME_RATE + 0.5:
         video = video.filter("fps", fps=MAX_FRAME_RATE)
@@ -142,17 +145,30 @@ def transcode(
 
 
 def make_poster(source: Path, target: Path, info: MediaInfo) -> None:
-    at = min(info.duration * 0.1, 5.0)
-    args = (
-        ffmpeg.input(str(source), ss=f"{at:.2f}")
-        .filter("scale", w=-2, h=360) if info.width >= info.height
-        else ffmpeg.input(str(source), ss=f"{at:.2f}").filter("scale", w=360, h=-2)
-    )
-    node = ffmpeg.output(args, str(target), vframes=1, q=3).global_args("-nostdin", "-v", "error")
-    done = media_tools.run(node.compile(cmd=media_tools.executable("ffmpeg"),
-                                        overwrite_output=True), timeout=120)
+    done = media_tools.run(poster_command(source, target, info), timeout=120)
     if done.returncode != 0 or not target.exists():
         raise TranscodeFailed(_("无法生成视频封面，请稍后重试。"))
+
+
+def poster_command(source: Path, target: Path, info: MediaInfo) -> list[str]:
+    """The ffmpeg argument list for one frame, 360 pixels on its short side, a tenth in."""
+    at = min(info.duration * 0.1, 5.0)
+    frame = _input(source, info, ss=f"{at:.2f}")
+    if info.width >= info.height:
+        scaled = frame.filter("scale", w=-2, h=360)
+    else:
+        scaled = frame.filter("scale", w=360, h=-2)
+    node = ffmpeg.output(scaled, str(target), vframes=1, q=3).global_args(
+        "-nostdin", "-v", "error"
+    )
+    return node.compile(cmd=media_tools.executable("ffmpeg"), overwrite_output=True)
+
+
+def _input(source: Path, info: MediaInfo, **options: str) -> ffmpeg.nodes.FilterableStream:
+    """The uploaded file as ffmpeg-python's input: the probe's container, local file only."""
+    return ffmpeg.input(
+        media_tools.input_url(source), **media_tools.input_options(info.format_name), **options
+    )
 
 
 _EXTINF = re.compile(r"^#EXTINF:([0-9.]+)", re.MULTILINE)
