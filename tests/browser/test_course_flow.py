@@ -24,6 +24,9 @@ def test_upload_publish_and_stream(live_server, desktop, phone, screenshot_dir, 
     desktop.get_by_label("课程类别").select_option(value="professional")
     desktop.get_by_role("button", name="创建课程").click()
     desktop.get_by_text("课程已创建，请上传视频").wait_for()
+    # The text is there before the deferred upload script has run: a file chosen earlier
+    # fires a change event nobody listens to yet (seen once on a loaded machine).
+    desktop.wait_for_load_state("load")
     desktop.locator("input.upload-input").set_input_files(str(clip))
     bar = desktop.locator(".upload-list progress")
     bar.wait_for()
