@@ -209,6 +209,7 @@ def _start(page: Any, base: str, course_id: int, number: int) -> None:
     page.goto(f"{base}/exam/course/{course_id}")
     page.get_by_role("button", name=f"开始第 {number} 次考试").click()
     page.locator(".exam-paper").wait_for()
+    page.wait_for_load_state("load")  # the paper is there before its deferred script listens
 
 
 def _submit(page: Any) -> None:
