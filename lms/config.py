@@ -153,9 +153,12 @@ def load(instance_path: Path) -> dict[str, Any]:
         # lets a unit import thousands of staff in seconds.
         "PASSWORD_HASH_METHOD": _env("PASSWORD_HASH_METHOD", "scrypt"),
         "ONE_TIME_PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
-        # Login throttling: per account and per client address.
+        # Login throttling (lms/auth/throttle.py): failures lock the (account, address) pair;
+        # the account alone only waits, never longer than the cap, so nobody can lock its
+        # owner out.
         "LOGIN_ACCOUNT_SLOW_AFTER": _env_int("LOGIN_ACCOUNT_SLOW_AFTER", 3),
-        "LOGIN_ACCOUNT_LOCK_AFTER": _env_int("LOGIN_ACCOUNT_LOCK_AFTER", 5),
+        "LOGIN_ACCOUNT_MAX_WAIT_SECONDS": _env_int("LOGIN_ACCOUNT_MAX_WAIT_SECONDS", 30),
+        "LOGIN_PAIR_LOCK_AFTER": _env_int("LOGIN_PAIR_LOCK_AFTER", 5),
         # Whole hospitals sit behind one address: only a flood of failures slows it down.
         "LOGIN_ADDRESS_SLOW_AFTER": _env_int("LOGIN_ADDRESS_SLOW_AFTER", 100),
         "LOGIN_ADDRESS_LOCK_AFTER": _env_int("LOGIN_ADDRESS_LOCK_AFTER", 300),

@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
 from lms.api.schemas import TokenRequest, TokenResponse
-from lms.auth import services, tokens
+from lms.auth import devices, services, tokens
 from lms.auth.models import User
 from lms.extensions import db, login_manager
 from lms.jsonapi import bp, error_response, openapi_document, operation, parse, respond
@@ -54,7 +54,9 @@ def check_csrf_for_browser_writes() -> None:
 def create_token() -> Any:
     form = parse(TokenRequest)
     try:
-        user = services.authenticate(form.id_number, form.password, request.remote_addr)
+        user = services.authenticate(
+            form.id_number, form.password, request.remote_addr, request.cookies.get(devices.COOKIE)
+        )
     except services.LoginRefused as refused:
         db.session.commit()  # keep the failure count
         return error_response(401, "login_refused", refused)
