@@ -12,11 +12,14 @@ A wrong password counts against three keys:
 A device cookie (:mod:`lms.auth.devices`) from an earlier successful login to the account stands
 in for all three: its failures count against the device alone.
 
-State lives in the database so that every app process sees the same counts.
+State lives in the database so that every app process sees the same counts; rows are keyed by
+an HMAC (:func:`_digest`), never by an ID number or an address.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -67,24 +70,32 @@ class Block:
         return max(1, int((self.until - utcnow()).total_seconds() + 0.999))
 
 
+def _digest(kind: str, *parts: str) -> str:
+    """``kind:`` and an HMAC of ``parts`` keyed with the app's secret key: the table and the
+    logs name no ID number and no address, and nobody without the key can tell whose a row is."""
+    message = "\0".join((kind, *parts)).encode()
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return f"{kind}:{hmac.new(secret, message, hashlib.sha256).hexdigest()}"
+
+
 def _id(id_number: str) -> str:
-    return id_number.strip().upper()[:30]
+    return id_number.strip().upper()[:60]
 
 
 def account_key(id_number: str) -> str:
-    return f"account:{_id(id_number)}"
+    return _digest("account", _id(id_number))
 
 
 def address_key(address: str | None) -> str:
-    return f"address:{address or 'unknown'}"
+    return _digest("address", address or "unknown")
 
 
 def pair_key(id_number: str, address: str | None) -> str:
-    return f"pair:{_id(id_number)}@{address or 'unknown'}"
+    return _digest("pair", _id(id_number), address or "unknown")
 
 
 def device_key(device: str) -> str:
-    return f"device:{device}"
+    return _digest("device", device)
 
 
 def _policy(key: str) -> Policy:
