@@ -50,7 +50,9 @@ def check_csrf_for_browser_writes() -> None:
            tag="auth", body=TokenRequest, response=TokenResponse, auth=False,
            errors={401: "login_refused: wrong ID number or password, the account not active, "
                         "or too many failures (the message says which and how long to wait)",
-                   403: "password_change_required: change the one-time password on the web"})
+                   403: "password_change_required: change the one-time password on the web",
+                   429: "rate_limited: too many attempts from this address or for this ID "
+                        "number; Retry-After says when to try again"})
 def create_token() -> Any:
     form = parse(TokenRequest)
     try:
