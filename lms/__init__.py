@@ -32,6 +32,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_commands(app)
     jobs.init_app(app)  # after the blueprints: their imports register the jobs
+    from lms.auth import limits
+
+    limits.init_app(app)  # after the blueprints: it limits their endpoints
 
     from lms.errors import register_error_pages
     from lms.security import register_input_checks, register_security_headers

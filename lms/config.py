@@ -122,6 +122,13 @@ def load(instance_path: Path) -> dict[str, Any]:
         )
 
     public_url = _public_url(production)
+    rate_limit_storage = _env("RATE_LIMIT_STORAGE", "memory://") or "memory://"
+    if production and rate_limit_storage.startswith("memory://"):
+        raise ConfigError(
+            "LMS_RATE_LIMIT_STORAGE is memory:// (each process counting on its own). In "
+            "production the rate limits need a shared store, e.g. "
+            "LMS_RATE_LIMIT_STORAGE=redis://127.0.0.1:6379/1"
+        )
     database_url = _env("DATABASE_URL") or f"sqlite:///{instance_path / 'lms.sqlite3'}"
     media_root = Path(_env("MEDIA_ROOT") or PROJECT_ROOT / "media").resolve()
 
@@ -153,13 +160,26 @@ def load(instance_path: Path) -> dict[str, Any]:
         # lets a unit import thousands of staff in seconds.
         "PASSWORD_HASH_METHOD": _env("PASSWORD_HASH_METHOD", "scrypt"),
         "ONE_TIME_PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
-        # Login throttling: per account and per client address.
+        # Login throttling (lms/auth/throttle.py): failures lock the (account, address) pair;
+        # the account alone only waits, never longer than the cap, so nobody can lock its
+        # owner out.
         "LOGIN_ACCOUNT_SLOW_AFTER": _env_int("LOGIN_ACCOUNT_SLOW_AFTER", 3),
-        "LOGIN_ACCOUNT_LOCK_AFTER": _env_int("LOGIN_ACCOUNT_LOCK_AFTER", 5),
+        "LOGIN_ACCOUNT_MAX_WAIT_SECONDS": _env_int("LOGIN_ACCOUNT_MAX_WAIT_SECONDS", 30),
+        "LOGIN_PAIR_LOCK_AFTER": _env_int("LOGIN_PAIR_LOCK_AFTER", 5),
         # Whole hospitals sit behind one address: only a flood of failures slows it down.
         "LOGIN_ADDRESS_SLOW_AFTER": _env_int("LOGIN_ADDRESS_SLOW_AFTER", 100),
         "LOGIN_ADDRESS_LOCK_AFTER": _env_int("LOGIN_ADDRESS_LOCK_AFTER", 300),
         "LOGIN_LOCK_MINUTES": _env_int("LOGIN_LOCK_MINUTES", 15),
+        # Rate limits (Flask-Limiter, lms/auth/limits.py) on POSTs to log in, to get an API
+        # token and to register: generous per address (a hospital's staff share one), tighter
+        # per ID number (not for the browser holding that account's device cookie).
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": rate_limit_storage,
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT_PER_ADDRESS": _env("LOGIN_RATE_LIMIT_PER_ADDRESS", "300/minute"),
+        "LOGIN_RATE_LIMIT_PER_ID_NUMBER": _env("LOGIN_RATE_LIMIT_PER_ID_NUMBER", "20/minute"),
+        "REGISTER_RATE_LIMIT_PER_ADDRESS": _env("REGISTER_RATE_LIMIT_PER_ADDRESS", "300/hour"),
+        "REGISTER_RATE_LIMIT_PER_ID_NUMBER": _env("REGISTER_RATE_LIMIT_PER_ID_NUMBER", "10/hour"),
         # Behind nginx: how many proxies set X-Forwarded-For in front of the app.
         "PROXY_COUNT": _env_int("PROXY_COUNT", 0),
         "STAFF_IMPORT_MAX_ROWS": _env_int("STAFF_IMPORT_MAX_ROWS", 5000),

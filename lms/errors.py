@@ -24,6 +24,7 @@ MESSAGES = {
     405: (_l("请求方式不正确"), _l("请通过页面上的按钮操作。")),
     410: (_l("链接已过期"), _l("播放链接已过期，请返回课程页面重新打开视频。")),
     413: (_l("文件过大"), _l("上传的内容超过了允许的大小，请压缩或拆分后再试。")),
+    429: (_l("请求过于频繁"), _l("短时间内来自这里的请求太多，请稍等几分钟再试。")),
     500: (_l("系统出错"), _l("服务器处理时出现了问题，我们已记录下来。请稍后再试。")),
 }
 CSRF_MESSAGE = (_l("页面已过期"), _l("页面停留时间过长或表单已失效，请刷新页面后重新提交。"))
@@ -53,6 +54,8 @@ def register_error_pages(app: Flask) -> None:
         code = error.code or 500
         # Raised with our own words (the default description is werkzeug's English).
         own = error.description if error.description != type(error).description else None
+        if code == 429:  # a rate limit describes itself in English ("20 per 1 minute")
+            own = None
         if wants_json():
             return jsonapi.http_error_response(error, own)
         # Any other status (416 of a byte range past the end, 429, ...) gets the closest

@@ -89,7 +89,7 @@ HTTP_ERRORS: dict[int, tuple[str, Any]] = {
     413: ("payload_too_large", _l("请求的内容超过了允许的大小。")),
     415: ("unsupported_media_type", _l("请求体须为 JSON（Content-Type: application/json）。")),
     422: ("unprocessable", _l("请求的内容无法处理。")),
-    429: ("too_many_requests", _l("请求过于频繁，请稍后再试。")),
+    429: ("rate_limited", _l("请求过于频繁，请稍后再试。")),
     500: ("server_error", _l("服务器处理时出现了问题，我们已记录下来。请稍后再试。")),
 }
 

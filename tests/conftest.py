@@ -42,6 +42,8 @@ TEST_CONFIG = {
     # Heartbeats are judged in the request's own thread, inside the test's transaction; the
     # batcher thread is tested with servers of its own (tests/watching/test_two_servers.py).
     "HEARTBEAT_BATCHING": False,
+    # Rate limits are tested with apps of their own (tests/auth/test_rate_limits.py).
+    "RATELIMIT_ENABLED": False,
 }
 CSRF_INPUT = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 

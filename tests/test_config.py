@@ -28,6 +28,7 @@ def test_production_takes_its_settings_from_the_environment(monkeypatch, tmp_pat
     monkeypatch.setenv("LMS_MEDIA_ROOT", str(tmp_path / "media"))
     monkeypatch.setenv("LMS_LOGIN_LOCK_MINUTES", "30")
     monkeypatch.setenv("LMS_PUBLIC_URL", "https://jxjy.weihai.gov.cn/")
+    monkeypatch.setenv("LMS_RATE_LIMIT_STORAGE", "redis://127.0.0.1:6379/1")
     app = create_app()
     assert app.config["SECRET_KEY"] == "s3cret-from-env"
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/x.db"

@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
 from lms.api.schemas import TokenRequest, TokenResponse
-from lms.auth import services, tokens
+from lms.auth import devices, services, tokens
 from lms.auth.models import User
 from lms.extensions import db, login_manager
 from lms.jsonapi import bp, error_response, openapi_document, operation, parse, respond
@@ -50,11 +50,15 @@ def check_csrf_for_browser_writes() -> None:
            tag="auth", body=TokenRequest, response=TokenResponse, auth=False,
            errors={401: "login_refused: wrong ID number or password, the account not active, "
                         "or too many failures (the message says which and how long to wait)",
-                   403: "password_change_required: change the one-time password on the web"})
+                   403: "password_change_required: change the one-time password on the web",
+                   429: "rate_limited: too many attempts from this address or for this ID "
+                        "number; Retry-After says when to try again"})
 def create_token() -> Any:
     form = parse(TokenRequest)
     try:
-        user = services.authenticate(form.id_number, form.password, request.remote_addr)
+        user = services.authenticate(
+            form.id_number, form.password, request.remote_addr, request.cookies.get(devices.COOKIE)
+        )
     except services.LoginRefused as refused:
         db.session.commit()  # keep the failure count
         return error_response(401, "login_refused", refused)

@@ -199,7 +199,8 @@ class LoginThrottle(Base):
 
     __tablename__ = "login_throttles"
 
-    #: "account:<id number>" or "address:<ip>".
+    #: "account:…", "pair:…" (account and address), "address:…" or "device:…", each followed
+    #: by an HMAC of what it names (lms.auth.throttle): no ID number, no address.
     key: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
     failures: Mapped[int] = mapped_column(default=0)
     last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

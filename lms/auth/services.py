@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from lms.auth import throttle
+from lms.auth import devices, throttle
 from lms.auth.models import AccountState, Role, RoleAssignment, User
 from lms.auth.passwords import check_strength, constant_time, hash_password, verify_password
 from lms.extensions import db
@@ -33,15 +33,32 @@ def user_by_id_number(id_number: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.id_number == id_number.strip().upper()))
 
 
-def authenticate(id_number: str, password: str, client_address: str | None) -> User:
+def authenticate(
+    id_number: str, password: str, client_address: str | None, device_cookie: str | None = None
+) -> User:
     """Check the credentials under the throttle; return the user or raise :class:`LoginRefused`.
 
+    ``device_cookie`` is the browser's device cookie, if any (:mod:`lms.auth.devices`): one
+    naming this account lets the owner past what other people's failures caused.
     Failures are flushed to the throttle table and must be committed by the caller even
     though the login failed.
     """
-    keys = (throttle.account_key(id_number), throttle.address_key(client_address))
-    throttle.hold(keys[0])
-    block = throttle.current_block(*keys)
+    user = user_by_id_number(id_number)
+    device = devices.device_for(device_cookie, user)
+    account = throttle.account_key(id_number)
+    throttle.hold(account)
+    keys: tuple[str, ...]
+    checked: tuple[str, ...]
+    if device is not None:
+        keys = checked = (throttle.device_key(device),)
+    else:
+        pair = throttle.pair_key(id_number, client_address)
+        address = throttle.address_key(client_address)
+        keys = (account, pair, address)
+        # The account's own waits stop only clients that have been failing: the owner at
+        # another desk gets in at the first try.
+        checked = keys if throttle.failed_lately(address) else (pair, address)
+    block = throttle.current_block(*checked)
     if block is not None:
         if block.locked:
             minutes = (block.seconds_left + 59) // 60
@@ -50,7 +67,6 @@ def authenticate(id_number: str, password: str, client_address: str | None) -> U
             )
         raise LoginRefused(_("尝试过于频繁，请 %(s)d 秒后再试。", s=block.seconds_left))
 
-    user = user_by_id_number(id_number)
     with constant_time():
         ok = user is not None and verify_password(user.password_hash, password)
     if user is None or not ok:
@@ -60,7 +76,7 @@ def authenticate(id_number: str, password: str, client_address: str | None) -> U
         raise LoginRefused(_("账号尚未激活，请等待所在单位审核。"))
     if user.state is AccountState.disabled:
         raise LoginRefused(_("账号已停用，如有疑问请联系所在单位。"))
-    throttle.clear(keys[0])
+    throttle.clear(account, *keys[:2])  # never the address: others share it
     return user
 
 

@@ -1,10 +1,25 @@
-"""Slow down, then lock, repeated failed logins — per account and per client address.
+"""Slow down, then lock, repeated failed logins — so that nobody can lock an owner out.
 
-State lives in the database so that every app process sees the same counts.
+A wrong password counts against three keys:
+
+* the pair (account, client address): a few free tries, growing waits, then a lock — the
+  guesser is locked out of that account, the owner elsewhere is not;
+* the client address alone: the same, with limits high enough for a hospital behind one address;
+* the account alone: growing waits capped at ``LOGIN_ACCOUNT_MAX_WAIT_SECONDS``, never a lock,
+  and only for clients whose address failed lately — an address with no recent failures
+  (the owner at another desk) is let through at the first try.
+
+A device cookie (:mod:`lms.auth.devices`) from an earlier successful login to the account stands
+in for all three: its failures count against the device alone.
+
+State lives in the database so that every app process sees the same counts; rows are keyed by
+an HMAC (:func:`_digest`), never by an ID number or an address.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,17 +40,22 @@ FORGET_AFTER = timedelta(hours=1)
 @dataclass(frozen=True)
 class Policy:
     slow_after: int
-    lock_after: int
+    #: None: never lock, only wait.
+    lock_after: int | None
     lock: timedelta
+    max_wait: timedelta
 
     def block_for(self, failures: int) -> timedelta:
         """How long to refuse attempts after the ``failures``-th failure in a row."""
-        if failures >= self.lock_after:
+        if self.lock_after is not None and failures >= self.lock_after:
             return self.lock
         if failures >= self.slow_after:
             wait = timedelta(seconds=5 * 3 ** min(failures - self.slow_after, 10))
-            return min(wait, self.lock)
+            return min(wait, self.max_wait, self.lock)
         return timedelta(0)
+
+    def locks(self, failures: int) -> bool:
+        return self.lock_after is not None and failures >= self.lock_after
 
 
 @dataclass(frozen=True)
@@ -50,20 +70,47 @@ class Block:
         return max(1, int((self.until - utcnow()).total_seconds() + 0.999))
 
 
+def _digest(kind: str, *parts: str) -> str:
+    """``kind:`` and an HMAC of ``parts`` keyed with the app's secret key: the table and the
+    logs name no ID number and no address, and nobody without the key can tell whose a row is."""
+    message = "\0".join((kind, *parts)).encode()
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return f"{kind}:{hmac.new(secret, message, hashlib.sha256).hexdigest()}"
+
+
+def _id(id_number: str) -> str:
+    return id_number.strip().upper()[:60]
+
+
 def account_key(id_number: str) -> str:
-    return f"account:{id_number.strip().upper()[:60]}"
+    return _digest("account", _id(id_number))
 
 
 def address_key(address: str | None) -> str:
-    return f"address:{address or 'unknown'}"
+    return _digest("address", address or "unknown")
+
+
+def pair_key(id_number: str, address: str | None) -> str:
+    return _digest("pair", _id(id_number), address or "unknown")
+
+
+def device_key(device: str) -> str:
+    return _digest("device", device)
 
 
 def _policy(key: str) -> Policy:
     config = current_app.config
     lock = timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
-    if key.startswith("account:"):
-        return Policy(config["LOGIN_ACCOUNT_SLOW_AFTER"], config["LOGIN_ACCOUNT_LOCK_AFTER"], lock)
-    return Policy(config["LOGIN_ADDRESS_SLOW_AFTER"], config["LOGIN_ADDRESS_LOCK_AFTER"], lock)
+    kind = key.split(":", 1)[0]
+    if kind == "account":
+        wait = timedelta(seconds=config["LOGIN_ACCOUNT_MAX_WAIT_SECONDS"])
+        return Policy(config["LOGIN_ACCOUNT_SLOW_AFTER"], None, lock, wait)
+    if kind == "address":
+        return Policy(
+            config["LOGIN_ADDRESS_SLOW_AFTER"], config["LOGIN_ADDRESS_LOCK_AFTER"], lock, lock
+        )
+    # A pair, or a device: the guesser's own slot for one account.
+    return Policy(config["LOGIN_ACCOUNT_SLOW_AFTER"], config["LOGIN_PAIR_LOCK_AFTER"], lock, lock)
 
 
 def hold(key: str) -> None:
@@ -80,17 +127,27 @@ def hold(key: str) -> None:
     )
 
 
-def current_block(*keys: str) -> Block | None:
-    """The longest block in force for any of ``keys``, or None."""
-    now = utcnow()
+def _rows(*keys: str) -> dict[str, LoginThrottle]:
     rows = db.session.scalars(
         sa.select(LoginThrottle)
         .where(LoginThrottle.key.in_(keys))
         .execution_options(populate_existing=True)
     )
+    return {row.key: row for row in rows}
+
+
+def failed_lately(key: str) -> bool:
+    """Whether ``key`` has a failure that is not yet forgotten."""
+    row = _rows(key).get(key)
+    return row is not None and row.failures > 0 and utcnow() - row.last_failure_at <= FORGET_AFTER
+
+
+def current_block(*keys: str) -> Block | None:
+    """The longest block in force for any of ``keys``, or None."""
+    now = utcnow()
     blocks = [
-        Block(row.blocked_until, row.failures >= _policy(row.key).lock_after)
-        for row in rows
+        Block(row.blocked_until, _policy(row.key).locks(row.failures))
+        for row in _rows(*keys).values()
         if row.blocked_until is not None and row.blocked_until > now
     ]
     return max(blocks, key=lambda b: b.until, default=None)
@@ -103,17 +160,18 @@ def record_failure(*keys: str) -> None:
         row = db.session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
         if row is None:
             row = _insert_row(key)
+        policy = _policy(key)
         if now - row.last_failure_at > FORGET_AFTER or (
             row.blocked_until is not None
-            and row.failures >= _policy(key).lock_after
+            and policy.locks(row.failures)
             and row.blocked_until <= now
         ):
             row.failures = 0  # a served lock or a long quiet spell starts the count again
         row.failures += 1
         row.last_failure_at = now
-        delay = _policy(key).block_for(row.failures)
+        delay = policy.block_for(row.failures)
         row.blocked_until = now + delay if delay else None
-        if row.failures == _policy(key).lock_after:
+        if row.failures == policy.lock_after:
             logger.warning("login locked for %s after %d failures", key, row.failures)
     db.session.flush()
 
@@ -143,5 +201,5 @@ def prune() -> int:
     return rowcount(result)
 
 
-def clear(key: str) -> None:
-    db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.key == key))
+def clear(*keys: str) -> None:
+    db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.key.in_(keys)))

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import Forbidden
 from werkzeug.wrappers import Response
 
-from lms.auth import bp, services, sessions
+from lms.auth import bp, devices, services, sessions
 from lms.auth.forms import ChangePasswordForm, LoginForm, RegisterForm
 from lms.auth.guards import actor
 from lms.extensions import db, login_manager
@@ -26,7 +26,10 @@ def login() -> str | Response:
     if form.validate_on_submit():
         try:
             user = services.authenticate(
-                form.id_number.data, form.password.data, request.remote_addr
+                form.id_number.data,
+                form.password.data,
+                request.remote_addr,
+                request.cookies.get(devices.COOKIE),
             )
         except services.LoginRefused as refused:
             db.session.commit()  # keep the failure count
@@ -37,8 +40,11 @@ def login() -> str | Response:
             login_user(user)
             db.session.commit()
             if user.must_change_password:
-                return redirect(url_for("auth.change_password"))
-            return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
+                response = redirect(url_for("auth.change_password"))
+            else:
+                response = redirect(safe_next(request.args.get("next")) or url_for("main.home"))
+            devices.remember(response, user)
+            return response
     return render_template("auth/login.html", form=form)
 
 
