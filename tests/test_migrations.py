@@ -1,6 +1,7 @@
 """Migrations build the schema the models describe, and come back down cleanly."""
 
 import flask_migrate
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -37,3 +38,40 @@ def test_title_series_are_seeded(app, database):
     names = [s.name for s in title_series()]
     assert names[:4] == ["高校教师", "哲学社会科学研究", "自然科学研究", "卫生"]
     assert len(names) == len(set(names)) >= 27
+
+
+def test_0009_widens_the_course_status_for_returned_and_keeps_every_course(tmp_path):
+    """A course may be stored as returned after 0009 (the CHECK constraint is widened in place:
+    on SQLite, a course's videos survive it); downgrading makes returned courses drafts again
+    and refuses returned once more."""
+    with fresh_database("returned", tmp_path) as url:
+        app = make_app(url)
+        with app.app_context():
+            flask_migrate.upgrade(revision="0008")
+            with db.engine.begin() as connection:
+                connection.execute(sa.text(
+                    "INSERT INTO organisations (id, kind, name, created_at) "
+                    "VALUES (1, 'provider', '培训机构', '2026-01-01')"))
+                connection.execute(sa.text(
+                    "INSERT INTO courses (id, title, description, category, provider_id, "
+                    "status, created_at) VALUES (1, '课程', '', 'professional', 1, 'submitted', "
+                    "'2026-01-01')"))
+                connection.execute(sa.text(
+                    "INSERT INTO videos (id, course_id, position, title, original_filename, "
+                    "size, received, state, progress, attempts, created_at, updated_at) VALUES "
+                    "(1, 1, 0, '第1讲', 'a.mp4', 1, 0, 'uploading', 0, 0, '2026-01-01', "
+                    "'2026-01-01')"))
+            flask_migrate.upgrade()
+            assert schema_differences() == []
+            with db.engine.begin() as connection:
+                connection.execute(sa.text("UPDATE courses SET status = 'returned'"))
+                assert connection.execute(sa.text("SELECT count(*) FROM videos")).scalar() == 1
+            with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as connection:
+                connection.execute(sa.text("UPDATE courses SET status = 'lost'"))
+            flask_migrate.downgrade(revision="0008")
+            with db.engine.begin() as connection:
+                assert connection.execute(sa.text("SELECT status FROM courses")).scalar() == "draft"
+                assert connection.execute(sa.text("SELECT count(*) FROM videos")).scalar() == 1
+            with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as connection:
+                connection.execute(sa.text("UPDATE courses SET status = 'returned'"))
+            db.engine.dispose()

@@ -16,7 +16,7 @@ import pytest
 from lms.courses import storage, streaming
 from lms.courses.models import Category, Course, CourseStatus, Video, VideoState
 from lms.db import utcnow
-from lms.exam.models import ExamAttempt, Question, QuestionBank, QuestionImport
+from lms.exam.models import CourseExam, ExamAttempt, Question, QuestionBank, QuestionImport
 from lms.exam.questions import true_false
 from lms.extensions import db
 
@@ -130,6 +130,30 @@ MATRIX = [
           lambda w: f"/courses/videos/{w.draft_video.id}/delete", allow(PROVIDER, 302)),
     Route("courses.move_video", "POST",
           lambda w: f"/courses/videos/{w.draft_video.id}/move/up", allow(PROVIDER, 302)),
+    # Once submitted (or published) a course is no longer its provider's to change; returned
+    # to the provider, it is again.
+    Route("courses.edit", "GET", lambda w: f"/courses/{w.submitted.id}/edit",
+          allow(COURSE_MANAGERS), label="submitted"),
+    Route("courses.edit", "POST", lambda w: f"/courses/{w.submitted.id}/edit", allow(set()),
+          label="submitted"),
+    Route("courses.edit", "POST", lambda w: f"/courses/{w.published.id}/edit", allow(set()),
+          label="published"),
+    Route("courses.edit", "GET", lambda w: f"/courses/{w.returned.id}/edit",
+          allow(COURSE_MANAGERS), label="returned"),
+    Route("courses.edit", "POST", lambda w: f"/courses/{w.returned.id}/edit", allow(PROVIDER),
+          label="returned"),
+    Route("courses.cover", "POST", lambda w: f"/courses/{w.submitted.id}/cover", allow(set()),
+          label="submitted"),
+    Route("courses.cover", "POST", lambda w: f"/courses/{w.returned.id}/cover",
+          allow(PROVIDER, 302), label="returned"),
+    Route("courses.submit", "POST", lambda w: f"/courses/{w.submitted.id}/submit",
+          allow(set()), label="submitted"),
+    Route("courses.submit", "POST", lambda w: f"/courses/{w.published.id}/submit",
+          allow(set()), label="published"),
+    Route("courses.submit", "POST", lambda w: f"/courses/{w.returned.id}/submit",
+          allow(PROVIDER, 302), label="returned"),
+    Route("courses.detail", "GET", lambda w: f"/courses/{w.returned.id}", allow(COURSE_MANAGERS),
+          label="returned"),
     Route("courses.review", "GET", lambda w: "/courses/review", allow(ADMIN)),
     Route("courses.publish", "POST", lambda w: f"/courses/{w.draft.id}/publish",
           allow(ADMIN, 302)),
@@ -189,6 +213,33 @@ MATRIX = [
           allow(BANK_MANAGERS, 302)),
     Route("exam.restore_question", "POST",
           lambda w: f"/exam/questions/{w.question.id}/restore", allow(BANK_MANAGERS, 302)),
+    # A bank a submitted or published course's exam draws from: its provider still sees and
+    # exports it, but only the city's exam admins change its questions.
+    Route("exam.bank", "GET", lambda w: f"/exam/banks/{w.locked_bank.id}", allow(BANK_MANAGERS),
+          label="locked"),
+    Route("exam.upload", "POST", lambda w: f"/exam/banks/{w.locked_bank.id}/import",
+          allow({"exam_admin"}), label="locked"),
+    Route("exam.confirm", "POST", lambda w: f"/exam/imports/{w.locked_import.id}/confirm",
+          allow(set()), label="locked"),  # the provider's upload: the provider alone, once
+    Route("exam.export_excel", "GET", lambda w: f"/exam/banks/{w.locked_bank.id}/export.xlsx",
+          allow(BANK_MANAGERS), label="locked"),
+    Route("exam.export_gift", "GET", lambda w: f"/exam/banks/{w.locked_bank.id}/export.gift",
+          allow(BANK_MANAGERS), label="locked"),
+    Route("exam.new_question", "GET", lambda w: f"/exam/banks/{w.locked_bank.id}/questions/new",
+          allow({"exam_admin"}), label="locked"),
+    Route("exam.new_question", "POST",
+          lambda w: f"/exam/banks/{w.locked_bank.id}/questions/new", allow({"exam_admin"}),
+          label="locked"),
+    Route("exam.edit_question", "GET", lambda w: f"/exam/questions/{w.locked_question.id}",
+          allow({"exam_admin"}), label="locked"),
+    Route("exam.edit_question", "POST", lambda w: f"/exam/questions/{w.locked_question.id}",
+          allow({"exam_admin"}), label="locked"),
+    Route("exam.retire_question", "POST",
+          lambda w: f"/exam/questions/{w.locked_question.id}/retire", allow({"exam_admin"}, 302),
+          label="locked"),
+    Route("exam.restore_question", "POST",
+          lambda w: f"/exam/questions/{w.locked_question.id}/restore",
+          allow({"exam_admin"}, 302), label="locked"),
     # Taking an exam: learners only, of a published public course; an attempt is its owner's.
     Route("exam.course_exam", "GET", lambda w: f"/exam/course/{w.public.id}", allow({"learner"})),
     Route("exam.start", "POST", lambda w: f"/exam/course/{w.public.id}/start",
@@ -205,6 +256,23 @@ MATRIX = [
           allow(COURSE_MANAGERS | {"exam_admin"})),
     Route("exam.settings", "POST", lambda w: f"/exam/courses/{w.draft.id}",
           allow(COURSE_MANAGERS | {"exam_admin"})),
+    # Once the course is submitted its provider (and the city admin) still see the exam, but
+    # only the city's exam admins change it.
+    Route("exam.settings", "GET", lambda w: f"/exam/courses/{w.submitted.id}",
+          allow(COURSE_MANAGERS | {"exam_admin"}), label="submitted"),
+    Route("exam.settings", "POST", lambda w: f"/exam/courses/{w.submitted.id}",
+          allow({"exam_admin"}), label="submitted"),
+    Route("exam.settings", "GET", lambda w: f"/exam/courses/{w.published.id}",
+          allow(COURSE_MANAGERS | {"exam_admin"}), label="published"),
+    Route("exam.settings", "POST", lambda w: f"/exam/courses/{w.published.id}",
+          allow({"exam_admin"}), label="published"),
+    Route("exam.settings", "POST", lambda w: f"/exam/courses/{w.returned.id}",
+          allow(COURSE_MANAGERS | {"exam_admin"}), label="returned"),
+    Route("exam.course_statistics", "GET",
+          lambda w: f"/exam/courses/{w.published.id}/statistics",
+          allow(COURSE_MANAGERS | {"exam_admin"}), label="published"),
+    Route("exam.results_excel", "GET", lambda w: f"/exam/courses/{w.published.id}/results.xlsx",
+          allow(COURSE_MANAGERS | {"exam_admin"}), label="published"),
     Route("exam.course_statistics", "GET", lambda w: f"/exam/courses/{w.draft.id}/statistics",
           allow(COURSE_MANAGERS | {"exam_admin"})),
     Route("exam.results_excel", "GET", lambda w: f"/exam/courses/{w.draft.id}/results.xlsx",
@@ -250,6 +318,11 @@ class World:
     public: Any = None
     attempt: Any = None
     question: Any = None
+    submitted: Any = None
+    returned: Any = None
+    locked_bank: Any = None
+    locked_question: Any = None
+    locked_import: Any = None
 
 
 @pytest.fixture
@@ -284,9 +357,24 @@ def world(orgs, people, course) -> World:
                           total=Decimal(0), pass_mark=Decimal(1))  # fails: no credit
     question = Question.from_draft(bank, true_false("护士可以开具处方。", False))
     db.session.add_all([bank, pending, public, attempt, question])
+    # A submitted course, one returned to its provider, and the provider's bank that the
+    # published course's exam draws from.
+    submitted = Course(title="待审核课程", category=Category.professional, provider=orgs.provider,
+                       status=CourseStatus.submitted)
+    returned = Course(title="已退回课程", category=Category.professional, provider=orgs.provider,
+                      status=CourseStatus.returned, review_note="视频画面不清晰")
+    locked_bank = QuestionBank(name="已用题库", provider=orgs.provider)
+    locked_question = Question.from_draft(locked_bank, true_false("护士可以开具处方。", False))
+    locked_import = QuestionImport(bank=locked_bank, user_id=people.provider.id,
+                                   filename="a.gift", format="gift", data="题 {=甲 ~乙}".encode())
+    db.session.add_all([submitted, returned, locked_bank, locked_question, locked_import])
+    db.session.flush()
+    db.session.add(CourseExam(course=published, banks=[locked_bank.id], counts=[
+        {"type": "true_false", "count": 1, "points": "1"}], pass_mark=Decimal(1)))
     db.session.flush()
     return World(orgs, people, course, draft_video, published, ready, link, bank, pending,
-                 public, attempt, question)
+                 public, attempt, question, submitted, returned, locked_bank, locked_question,
+                 locked_import)
 
 
 def test_every_route_and_method_is_in_the_matrix(app):

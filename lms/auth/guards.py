@@ -8,10 +8,11 @@ from flask_login import current_user
 from lms.auth.models import Role, User
 
 
-def require(allowed: bool) -> None:
-    """Stop with 403 unless ``allowed``; views and services call it before any work."""
+def require(allowed: bool, why: str | None = None) -> None:
+    """Stop with 403 unless ``allowed``; views and services call it before any work. ``why``
+    tells the person what stopped them, where the generic words would not."""
     if not allowed:
-        abort(403)
+        abort(403, description=why) if why else abort(403)
 
 
 def actor() -> User:

@@ -54,6 +54,9 @@ CATEGORY_LABELS = {
 
 class CourseStatus(enum.StrEnum):
     draft = "draft"
+    #: Sent back by the city with a reason (``Course.review_note``): edited and resubmitted
+    #: like a draft, but shown as returned.
+    returned = "returned"
     submitted = "submitted"
     published = "published"
     archived = "archived"
@@ -62,9 +65,16 @@ class CourseStatus(enum.StrEnum):
     def label(self) -> str:
         return str(STATUS_LABELS[self])
 
+    @property
+    def with_provider(self) -> bool:
+        """In the provider's hands (a draft, or returned to it): not yet, or no longer, under
+        the city's review or in the catalog."""
+        return self in (CourseStatus.draft, CourseStatus.returned)
+
 
 STATUS_LABELS = {
     CourseStatus.draft: _l("草稿"),
+    CourseStatus.returned: _l("已退回"),
     CourseStatus.submitted: _l("待审核"),
     CourseStatus.published: _l("已发布"),
     CourseStatus.archived: _l("已归档"),
@@ -138,7 +148,7 @@ class Course(Base):
     status: Mapped[CourseStatus] = mapped_column(
         str_enum(CourseStatus, "course_status"), default=CourseStatus.draft, index=True
     )
-    #: Why the city returned a submitted course to draft, shown to the provider.
+    #: Why the city returned a submitted course to its provider, shown to the provider.
     review_note: Mapped[str | None] = mapped_column(sa.Text)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -169,8 +179,9 @@ class Course(Base):
         return credit_hours(self.duration_seconds)
 
     def can_edit(self, user: User) -> bool:
-        """The course's own provider may change it while it is a draft."""
-        return self.status is CourseStatus.draft and user.has_role(Role.provider, self.provider)
+        """The course's own provider may change it (and submit it) while it is a draft or
+        returned to it."""
+        return self.status.with_provider and user.has_role(Role.provider, self.provider)
 
     def can_manage(self, user: User) -> bool:
         """See the course's back office: its provider, or a city admin."""
@@ -179,6 +190,19 @@ class Course(Base):
     def can_view(self, user: User) -> bool:
         """See and stream it: anyone signed in once published; its provider and the city always."""
         return self.status is CourseStatus.published or self.can_manage(user)
+
+    def can_see_exam(self, user: User) -> bool:
+        """See its exam's settings, statistics and results: whoever manages the course, or an
+        exam admin."""
+        return user.has_role(Role.exam_admin) or self.can_manage(user)
+
+    def can_set_exam(self, user: User) -> bool:
+        """Change its exam's settings: while it is a draft or returned, its provider, a city
+        admin or an exam admin; once submitted (under review, published, archived) only the
+        city's exam admins, since learners may already be sitting it."""
+        if user.has_role(Role.exam_admin):
+            return True
+        return self.status.with_provider and self.can_manage(user)
 
 
 class Video(Base):

@@ -147,10 +147,12 @@ def publish(actor: User, course: Course) -> None:
 
 @audit.privileged("course.return")
 def return_to_draft(actor: User, course: Course, note: str) -> None:
+    """The city sends a submitted course back to its provider (``CourseStatus.returned``),
+    saying why: edited and resubmitted like a draft, shown as returned with the reason."""
     require(actor.is_city_admin)
     if course.status is not CourseStatus.submitted:
         raise CourseError(_("只有待审核的课程可以退回。"))
-    course.status = CourseStatus.draft
+    course.status = CourseStatus.returned
     course.review_note = note.strip() or None
     db.session.flush()
     audit.record(actor, "course.return", course, acting_as=[Role.city_admin], reason=note)

@@ -10,10 +10,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from lms.auth.models import Role, User
-from lms.courses.models import Course
+from lms.courses.models import Course, CourseStatus
 from lms.db import Base, UTCDateTime, str_enum, utcnow
 from lms.exam.papers import Rule, total
 from lms.exam.questions import Draft, QuestionType
@@ -40,10 +40,32 @@ class QuestionBank(Base):
     provider: Mapped[Organisation | None] = relationship()
 
     def can_manage(self, user: User) -> bool:
-        """Change its questions: any exam admin, or the provider that keeps it."""
+        """Keep it (see and export its questions): any exam admin, or the provider that keeps
+        it. Changing them is ``can_change``."""
         return user.has_role(Role.exam_admin) or (
             self.provider is not None and user.has_role(Role.provider, self.provider)
         )
+
+    def can_change(self, user: User) -> bool:
+        """Change its questions (write, edit, retire, restore, import into): any exam admin;
+        the provider that keeps it only while no course whose exam draws from it has left the
+        provider's hands (``CourseStatus.with_provider``): a submitted or published exam's
+        questions are the city's to change."""
+        if user.has_role(Role.exam_admin):
+            return True
+        return self.can_manage(user) and not self.drawn_by_submitted()
+
+    def drawn_by_submitted(self) -> list[Course]:
+        """The courses submitted, published or archived whose exams draw from this bank."""
+        session = object_session(self)
+        if session is None or self.id is None:
+            return []
+        exams = session.scalars(
+            sa.select(CourseExam).join(CourseExam.course)
+            .where(Course.status.not_in([s for s in CourseStatus if s.with_provider]))
+            .order_by(Course.id)
+        )
+        return [exam.course for exam in exams if self.id in exam.banks]
 
 
 class Question(Base):

@@ -122,12 +122,27 @@ def get_question(actor: User, question_id: int) -> Question:
     return question
 
 
+def require_change(actor: User, bank: QuestionBank) -> None:
+    """403 unless ``actor`` may change ``bank``'s questions (``QuestionBank.can_change``),
+    saying why when it is the courses drawing from it that stop a keeper of the bank."""
+    if bank.can_change(actor):
+        return
+    require(False, bank_locked(bank) if bank.can_manage(actor) else None)
+
+
+def bank_locked(bank: QuestionBank) -> str:
+    titles = "、".join(f"“{course.title}”" for course in bank.drawn_by_submitted()[:5])
+    return _("课程%(titles)s已提交审核或已发布，其考试从本题库抽题：题目只能由市题库管理员修改。",
+             titles=titles)
+
+
 @audit.privileged("question.create", "question.edit")
 def save_question(actor: User, bank: QuestionBank, draft: Draft,
                   question: Question | None = None) -> Question:
     """Add ``draft`` to ``bank``, or make ``question`` say it instead. Papers already drawn
     keep their own copy, so an edit changes only the papers drawn after it."""
-    require(bank.can_manage(actor) and (question is None or question.bank_id == bank.id))
+    require(question is None or question.bank_id == bank.id)
+    require_change(actor, bank)
     found = problems(draft)
     if found:
         raise QuestionRefused("；".join(found))
@@ -147,7 +162,7 @@ def set_retired(actor: User, question: Question, retired: bool) -> list[Course]:
     """Take a question out of use (or back into it); the courses whose exams can no longer be
     drawn because of it, so that the admin is told. A repeated click changes nothing: the
     question keeps the moment it was first retired."""
-    require(question.bank.can_manage(actor))
+    require_change(actor, question.bank)
     if (question.retired_at is not None) != retired:
         question.retired_at = clock.now() if retired else None
         db.session.flush()
@@ -200,7 +215,8 @@ def _whole_file(message: str) -> Reading:
 def stash(actor: User, bank: QuestionBank, filename: str, format: str,
           data: bytes) -> tuple[QuestionImport | None, Reading]:
     """Check an uploaded file; keep it for its confirmation when it has no problems."""
-    require(bank.can_manage(actor) and format in FORMATS)
+    require(format in FORMATS)
+    require_change(actor, bank)
     reading = read_file(format, data)
     if not reading.ok:
         return None, reading
@@ -219,7 +235,8 @@ def confirm_import(actor: User, import_id: int) -> QuestionImport:
     )
     if pending is None:
         raise ImportExpired(_("预览已过期（超过一天未确认），请重新上传文件"))
-    require(pending.user_id == actor.id and pending.bank.can_manage(actor))
+    require(pending.user_id == actor.id)
+    require_change(actor, pending.bank)
     if pending.imported_at is not None:  # a second click, a retried request
         return pending
     reading = read_file(pending.format, pending.data)
@@ -285,8 +302,8 @@ class ExamFields:
     partial_credit: bool = False
 
 
-def can_set_exam(user: User, course: Course) -> bool:
-    return user.has_role(Role.exam_admin) or course.can_manage(user)
+#: Why the exam of a course out of its provider's hands cannot be changed by them.
+EXAM_LOCKED = _l("课程已提交审核或已发布，考试设置只能由市题库管理员修改。")
 
 
 def usable_banks(user: User) -> list[QuestionBank]:
@@ -315,7 +332,7 @@ def _settings(exam: CourseExam | None) -> dict[str, object]:
 
 @audit.privileged("exam.settings")
 def save_exam(actor: User, course: Course, fields: ExamFields) -> CourseExam:
-    require(can_set_exam(actor, course))
+    require(course.can_set_exam(actor), str(EXAM_LOCKED) if course.can_see_exam(actor) else None)
     allowed = {bank.id for bank in usable_banks(actor)}
     require(set(fields.banks) <= allowed)
     before = _settings(exam_of(course))

@@ -61,7 +61,9 @@ def bank(bank_id: int) -> str:
 def _bank_page(found: QuestionBank, form: ImportForm, number: int = 1,
                retired: bool = False) -> str:
     page = paginate(services.questions(found, retired=retired), number, 50)
+    locked = None if found.can_change(actor()) else services.bank_locked(found)
     return render_template("exam/bank.html", bank=found, page=page, form=form, retired=retired,
+                           locked=locked,
                            drafts=[q.draft() for q in page.items],
                            ids=[q.id for q in page.items], counts=services.counts(found))
 
@@ -70,6 +72,7 @@ def _bank_page(found: QuestionBank, form: ImportForm, number: int = 1,
 @login_required
 def new_question(bank_id: int) -> str | Response:
     found = services.get_bank(actor(), bank_id)
+    services.require_change(actor(), found)
     return _question_page(found, None, QuestionForm())
 
 
@@ -77,6 +80,7 @@ def new_question(bank_id: int) -> str | Response:
 @login_required
 def edit_question(question_id: int) -> str | Response:
     question = services.get_question(actor(), question_id)
+    services.require_change(actor(), question.bank)
     form = QuestionForm()
     if request.method == "GET":
         form.fill(question.draft())
@@ -113,6 +117,7 @@ def restore_question(question_id: int) -> Response:
 
 def _set_retired(question_id: int, retired: bool) -> Response:
     question = services.get_question(actor(), question_id)
+    services.require_change(actor(), question.bank)
     short = services.set_retired(actor(), question, retired)
     db.session.commit()
     flash(_("题目已停用，今后不再抽到；已经抽出的试卷不受影响。") if retired
@@ -128,6 +133,7 @@ def _set_retired(question_id: int, retired: bool) -> Response:
 @login_required
 def upload(bank_id: int) -> str | Response:
     found = services.get_bank(actor(), bank_id)
+    services.require_change(actor(), found)
     form = ImportForm()
     if not form.validate_on_submit():
         return _bank_page(found, form)
@@ -192,7 +198,10 @@ def template() -> Response:
 def settings(course_id: int) -> str | Response:
     user = actor()
     course = db.get_or_404(Course, course_id)
-    require(services.can_set_exam(user, course))
+    require(course.can_see_exam(user))
+    editable = course.can_set_exam(user)
+    if request.method == "POST":
+        require(editable, str(services.EXAM_LOCKED))
     exam = services.exam_of(course)
     form = ExamForm()
     form.banks.choices = choice_list([(b.id, b.name) for b in services.usable_banks(user)])
@@ -211,6 +220,7 @@ def settings(course_id: int) -> str | Response:
         flash(_("考试设置已保存。"), "success")
         return redirect(url_for("exam.settings", course_id=course.id))
     return render_template("exam/settings.html", course=course, form=form, exam=exam,
+                           editable=editable, locked=services.EXAM_LOCKED,
                            problems=services.exam_problems(course) if exam else [], plain=plain)
 
 

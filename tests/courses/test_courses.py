@@ -140,7 +140,7 @@ def test_city_returns_a_course_with_a_reason(client, people, login_as, course, f
     login_as(people.city_admin)
     client.submit(f"/courses/{course.id}/return", {"note": "视频画面不清晰"})
     db.session.refresh(course)
-    assert course.status is CourseStatus.draft and course.review_note == "视频画面不清晰"
+    assert course.status is CourseStatus.returned and course.review_note == "视频画面不清晰"
 
 
 def test_ladder_never_upscales_and_keeps_portrait(client, people, login_as, course, files):

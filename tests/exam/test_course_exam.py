@@ -45,6 +45,8 @@ def public_course(course, people):
 
 def test_the_provider_sets_the_exam_and_is_told_what_the_banks_lack(client, people, login_as,
                                                                     public_course, city_bank):
+    public_course.status = CourseStatus.draft  # the provider sets it before submitting
+    db.session.commit()
     login_as(people.provider)
     saved = client.submit(f"/exam/courses/{public_course.id}", {**FORM, "banks": city_bank.id})
     assert saved.status_code == 302
@@ -96,6 +98,8 @@ def test_only_the_courses_provider_and_the_city_set_its_exam(client, new_client,
     db.session.commit()
     admin = login_as(people.exam_admin, browser=new_client())
     assert admin.get(f"/exam/courses/{public_course.id}").status_code == 200
+    public_course.status = CourseStatus.draft
+    db.session.commit()
     provider = login_as(people.provider)
     refused = provider.submit(f"/exam/courses/{public_course.id}", {**FORM, "banks": mine.id})
     assert refused.status_code == 200  # the form again: not one of the banks they may use
