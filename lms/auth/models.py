@@ -56,16 +56,34 @@ class AccountState(enum.StrEnum):
     #: Self-registered, waiting for the unit's reviewer.
     pending = "pending"
     active = "active"
-    #: Registration refused by the unit, or account switched off by an admin.
+    #: Account switched off by an admin; it keeps its ID number.
     disabled = "disabled"
+    #: Registration refused by the unit (with a reason) or left unreviewed too long: the row
+    #: stays on record, the ID number is free for its real owner.
+    refused = "refused"
+
+
+#: Accounts in these states do not hold their ID number.
+NOT_HOLDING_ID_NUMBER = (AccountState.refused,)
 
 
 class User(UserMixin, Base):
     __tablename__ = "users"
+    __table_args__ = (
+        # One account holds a number; refused registrations keep theirs on record only.
+        sa.Index(
+            "uq_users_id_number_held",
+            "id_number",
+            unique=True,
+            sqlite_where=sa.text("state <> 'refused'"),
+            postgresql_where=sa.text("state <> 'refused'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: 18-character resident ID number, upper-case X; the login name.
-    id_number: Mapped[str] = mapped_column(sa.String(18), unique=True)
+    #: 18-character resident ID number, upper-case X; the login name of the one account
+    #: that holds it (see ``uq_users_id_number_held``).
+    id_number: Mapped[str] = mapped_column(sa.String(18), index=True)
     name: Mapped[str] = mapped_column(sa.String(50))
     phone: Mapped[str | None] = mapped_column(sa.String(20))
     password_hash: Mapped[str] = mapped_column(sa.String(256))
@@ -80,6 +98,8 @@ class User(UserMixin, Base):
     #: When and by whom the account was activated or refused (imports and admins count too).
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    #: Why the registration was refused, as the reviewer wrote it (shown to the person).
+    refusal_reason: Mapped[str | None] = mapped_column(sa.String(200))
 
     unit: Mapped[Organisation | None] = relationship(foreign_keys=[unit_id])
     title_series: Mapped[TitleSeries | None] = relationship()
@@ -120,6 +140,14 @@ class User(UserMixin, Base):
         if unit is None:
             return False
         return self.is_city_admin or self.has_role(Role.unit_reviewer, unit)
+
+    def can_see_full_id_number_of(self, other: User) -> bool:
+        """The full ID number (with name, phone and title series) of a pending registration is
+        for its own unit's reviewer, who must tell whether it is the person's own; everyone
+        else, and every other state, sees it masked."""
+        return other.state is AccountState.pending and other.unit is not None and self.has_role(
+            Role.unit_reviewer, other.unit
+        )
 
     def can_reset_password_of(self, other: User) -> bool:
         """A city admin may reset anyone's password; a unit's reviewer only that of the unit's

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from lms.auth import throttle
-from lms.auth.models import AccountState, Role, RoleAssignment, User
+from lms.auth.models import NOT_HOLDING_ID_NUMBER, AccountState, Role, RoleAssignment, User
 from lms.auth.passwords import check_strength, constant_time, hash_password, verify_password
 from lms.extensions import db
 from lms.orgs.models import Organisation, OrgKind, TitleSeries
@@ -30,7 +30,15 @@ class DuplicateIdNumber(ValueError):
 
 
 def user_by_id_number(id_number: str) -> User | None:
-    return db.session.scalar(sa.select(User).where(User.id_number == id_number.strip().upper()))
+    """The account that holds ``id_number`` or, when none does, the latest refused
+    registration with it (whose person is told why at login)."""
+    holding = sa.case((User.state.in_(NOT_HOLDING_ID_NUMBER), 1), else_=0)
+    return db.session.scalar(
+        sa.select(User)
+        .where(User.id_number == id_number.strip().upper())
+        .order_by(holding, User.id.desc())
+        .limit(1)
+    )
 
 
 def authenticate(id_number: str, password: str, client_address: str | None) -> User:
@@ -60,6 +68,11 @@ def authenticate(id_number: str, password: str, client_address: str | None) -> U
         raise LoginRefused(_("账号尚未激活，请等待所在单位审核。"))
     if user.state is AccountState.disabled:
         raise LoginRefused(_("账号已停用，如有疑问请联系所在单位。"))
+    if user.state is AccountState.refused:
+        raise LoginRefused(
+            _("您的注册申请未通过，原因：%(reason)s。如有疑问请联系所在单位；核对信息后可重新注册。",
+              reason=user.refusal_reason or "—")
+        )
     throttle.clear(keys[0])
     return user
 

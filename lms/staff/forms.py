@@ -45,3 +45,15 @@ class SearchForm(Form):
     """Searching accounts is a POST: a full ID number must not end up in URLs and logs."""
 
     q = StringField(_l("查找账号"), validators=[Length(max=50)])
+
+
+class RejectForm(Form):
+    """Refusing a registration says why: the person is told at login."""
+
+    reason = StringField(
+        _l("驳回原因"),
+        validators=[
+            DataRequired(_l("请填写驳回原因。")),
+            Length(max=200, message=_l("驳回原因不能超过 200 个字。")),
+        ],
+    )

@@ -54,16 +54,21 @@ def activate(actor: User, user: User) -> bool:
 
 
 @audit.privileged("registration.reject")
-def reject(actor: User, user: User) -> bool:
-    """Refuse a pending registration; the row stays so the decision is on record."""
+def reject(actor: User, user: User, reason: str) -> bool:
+    """Refuse a pending registration, saying why; False if it was not pending (a repeated
+    click). The row stays so the decision is on record, and no longer holds the ID number."""
     require(actor.can_manage_unit(user.unit))
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValueError(_("请填写驳回原因。"))
     if user.state is not AccountState.pending:
         return False
-    user.state = AccountState.disabled
+    user.state = AccountState.refused
+    user.refusal_reason = reason[:200]
     user.reviewed_at = utcnow()
     user.reviewed_by_id = actor.id
     db.session.flush()
-    audit.record(actor, "registration.reject", user, acting_as=_reviewing(user))
+    audit.record(actor, "registration.reject", user, acting_as=_reviewing(user), reason=reason)
     return True
 
 

@@ -28,7 +28,7 @@ from lms.orgs.forms import org_choices, unit_choices
 from lms.orgs.models import ORG_KIND_LABELS, Organisation, OrgKind
 from lms.orgs.services import get_org, get_unit, organisations
 from lms.staff import bp, importer, org_views, services  # noqa: F401  (org_views: its routes)
-from lms.staff.forms import ImportForm, RoleForm, SearchForm, StaffAccountForm
+from lms.staff.forms import ImportForm, RejectForm, RoleForm, SearchForm, StaffAccountForm
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -53,19 +53,22 @@ def index() -> str | Response:
 
 @bp.route("/units/<int:unit_id>")
 @login_required
-def roster(unit_id: int) -> str:
+def roster(unit_id: int) -> Response:
     unit = _unit_or_404(unit_id)
     require(actor().can_manage_unit(unit))
     page = request.args.get("page", 1, type=int)
     search = request.args.get("q", "", type=str)[:50]
-    return render_template(
+    response = make_response(render_template(
         "staff/roster.html",
         unit=unit,
         pending=services.roster(unit, AccountState.pending, page=1),
         members=services.roster(unit, AccountState.active, page=page, search=search),
         search=search,
         form=ActionForm(),
-    )
+    ))
+    # The unit's reviewer sees pending registrations' full ID numbers: kept by no cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/users/<int:user_id>/activate", methods=["POST"])
@@ -84,7 +87,11 @@ def activate(user_id: int) -> Response:
 def reject(user_id: int) -> Response:
     user = db.get_or_404(User, user_id)
     require(actor().can_manage_unit(user.unit))
-    if services.reject(actor(), user):
+    form = RejectForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(" ".join(str(e) for e in errors), "error")
+    elif services.reject(actor(), user, form.reason.data):
         db.session.commit()
         flash(_("已驳回 %(name)s 的注册申请。", name=user.name), "info")
     return redirect(url_for("staff.roster", unit_id=user.unit_id))

@@ -96,8 +96,8 @@ def _activate(w: World, service: Callable[..., Any]) -> Expect:
 
 @scenario("registration.reject")
 def _reject(w: World, service: Callable[..., Any]) -> Expect:
-    assert service(w.people.city_admin, w.people.pending)
-    return Expect(w.people.city_admin, w.people.pending, Role.city_admin)
+    assert service(w.people.city_admin, w.people.pending, "  不是本单位  职工 ")
+    return Expect(w.people.city_admin, w.people.pending, Role.city_admin, reason="不是本单位 职工")
 
 
 @scenario("account.open")

@@ -2,8 +2,10 @@
 
 import sqlalchemy as sa
 
+from lms.audit.models import AuditEntry
 from lms.auth.models import AccountState, Role, User
 from lms.extensions import db
+from lms.orgs.models import TitleSeries
 from tests.factories import id_number
 
 
@@ -59,8 +61,7 @@ def test_bad_registrations_say_what_is_wrong_and_create_nothing(client, orgs, pe
 def test_unit_reviewer_activates_a_registration(client, people, login_as):
     login_as(people.unit_reviewer)
     page = client.get(f"/staff/units/{people.pending.unit_id}").get_data(as_text=True)
-    assert "李娜" in page and people.pending.masked_id_number in page
-    assert people.pending.id_number not in page
+    assert "李娜" in page
 
     response = client.submit(f"/staff/users/{people.pending.id}/activate")
     assert response.status_code == 302
@@ -82,14 +83,65 @@ def test_reviewer_of_another_unit_cannot_activate(client, people, login_as):
     assert people.pending.state is AccountState.pending
 
 
-def test_rejected_registration_cannot_log_in(client, people, login_as):
+def test_the_units_own_reviewer_sees_a_pending_registration_in_full(client, people, login_as):
+    """Only the unit's own reviewer, only while pending: the city admin, the members' list
+    and every other state show the number masked."""
+    people.pending.title_series = db.session.scalar(sa.select(TitleSeries).limit(1))
+    db.session.commit()
     login_as(people.unit_reviewer)
-    client.submit(f"/staff/users/{people.pending.id}/reject")
+    response = client.get(f"/staff/units/{people.pending.unit_id}")
+    page = response.get_data(as_text=True)
+    assert people.pending.id_number in page and people.pending.phone in page
+    assert people.pending.title_series.name in page
+    assert people.learner.id_number not in page and people.learner.masked_id_number in page
+    assert response.headers["Cache-Control"] == "no-store"
+    client.submit("/logout")
+
+    login_as(people.city_admin)
+    page = client.get(f"/staff/units/{people.pending.unit_id}").get_data(as_text=True)
+    assert people.pending.id_number not in page and people.pending.masked_id_number in page
+
+
+def test_a_refusal_needs_a_reason_and_frees_the_number(client, orgs, people, login_as):
+    login_as(people.unit_reviewer)
+    response = client.submit(f"/staff/users/{people.pending.id}/reject", {"reason": "  "},
+                             follow_redirects=True)
+    assert "请填写驳回原因" in response.get_data(as_text=True)
+    db.session.refresh(people.pending)
+    assert people.pending.state is AccountState.pending
+
+    client.submit(f"/staff/users/{people.pending.id}/reject", {"reason": "非本单位职工"})
+    db.session.refresh(people.pending)
+    assert people.pending.state is AccountState.refused
+    assert people.pending.refusal_reason == "非本单位职工"
+    assert people.pending.reviewed_by_id == people.unit_reviewer.id
+    entry = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert (entry.action, entry.reason) == ("registration.reject", "非本单位职工")
+    client.submit("/logout")
+
+    # The real owner registers the number now; the refused row stays on record.
+    form = registration(orgs, id_number=people.pending.id_number, name="真李娜")
+    response = client.submit("/register", form, follow_redirects=True)
+    assert "请等待所在单位审核激活" in response.get_data(as_text=True)
+    rows = db.session.scalars(
+        sa.select(User).where(User.id_number == people.pending.id_number).order_by(User.id)
+    ).all()
+    assert [(u.name, u.state) for u in rows] == [
+        ("李娜", AccountState.refused), ("真李娜", AccountState.pending)]
+    # ...and holds it: a third registration is refused.
+    response = client.submit("/register", registration(orgs, id_number=form["id_number"]))
+    assert "该身份证号已注册" in response.get_data(as_text=True)
+
+
+def test_a_refused_person_logging_in_is_told_why(client, people, login_as):
+    login_as(people.unit_reviewer)
+    client.submit(f"/staff/users/{people.pending.id}/reject", {"reason": "身份证号与本人不符"})
     client.submit("/logout")
     html = client.submit(
         "/login", {"id_number": people.pending.id_number, "password": "Correct4horse"}
     ).get_data(as_text=True)
-    assert "已停用" in html
+    assert "注册申请未通过" in html and "身份证号与本人不符" in html
+    assert "/logout" not in html  # not logged in
 
 
 def test_activated_learner_can_log_in(client, people, login_as):
