@@ -41,6 +41,33 @@ def user_by_id_number(id_number: str) -> User | None:
     )
 
 
+@dataclass(frozen=True)
+class Holder:
+    """Whom the real owner of a number registered by someone else should contact: the unit
+    of the account holding it and that unit's reviewers (nothing about the holder)."""
+
+    unit: str | None
+    reviewers: list[str]
+
+
+def holder_of(id_number: str) -> Holder | None:
+    """Whom to contact about the account holding ``id_number``, or None if none does."""
+    user = user_by_id_number(id_number)
+    if user is None or user.state in NOT_HOLDING_ID_NUMBER:
+        return None
+    reviewers: list[str] = []
+    if user.unit_id is not None:
+        reviewers = list(db.session.scalars(
+            sa.select(User.name)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(RoleAssignment.role == Role.unit_reviewer,
+                   RoleAssignment.org_id == user.unit_id,
+                   User.state == AccountState.active)
+            .order_by(User.id)
+        ))
+    return Holder(user.unit.name if user.unit else None, reviewers)
+
+
 def authenticate(id_number: str, password: str, client_address: str | None) -> User:
     """Check the credentials under the throttle; return the user or raise :class:`LoginRefused`.
 

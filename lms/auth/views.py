@@ -79,12 +79,30 @@ def register() -> str | Response:
         try:
             services.register_learner(registration)
         except services.DuplicateIdNumber:
-            form.id_number.errors.append(_("该身份证号已注册，请直接登录；忘记密码请联系所在单位。"))
+            form.id_number.errors.append(_already_registered(form.id_number.data))
         else:
             db.session.commit()
             flash(_("注册成功。请等待所在单位审核激活后登录。"), "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/register.html", form=form)
+
+
+def _already_registered(id_number: str) -> str:
+    """Says whom the real owner contacts when someone else registered their number."""
+    holder = services.holder_of(id_number)
+    if holder is None or holder.unit is None:
+        contact = _("市人社局")
+    elif holder.reviewers:
+        contact = _("%(unit)s（审核员：%(names)s）", unit=holder.unit,
+                    names="、".join(holder.reviewers))
+    else:
+        contact = holder.unit
+    return _(
+        "该身份证号已在 %(contact)s 注册。如是本人，请直接登录，忘记密码请联系该单位；"
+        "如不是本人注册的，请联系该单位审核员或市人社局管理员，市人社局管理员可以释放该身份证号，"
+        "之后即可重新注册。",
+        contact=contact,
+    )
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

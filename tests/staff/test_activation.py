@@ -42,7 +42,7 @@ def test_bad_registrations_say_what_is_wrong_and_create_nothing(client, orgs, pe
     cases = [
         ({"id_number": "110105194912310021"}, "校验位不正确"),
         ({"id_number": "110105194902300021"}, "不存在"),
-        ({"id_number": people.learner.id_number}, "该身份证号已注册"),
+        ({"id_number": people.learner.id_number}, "该身份证号已在"),
         ({"password": "abcdefgh", "confirm": "abcdefgh"}, "字母和数字"),
         ({"confirm": "Other4horse"}, "两次输入的密码不一致"),
         ({"phone": "12345"}, "11 位手机号码"),
@@ -130,7 +130,7 @@ def test_a_refusal_needs_a_reason_and_frees_the_number(client, orgs, people, log
         ("李娜", AccountState.refused), ("真李娜", AccountState.pending)]
     # ...and holds it: a third registration is refused.
     response = client.submit("/register", registration(orgs, id_number=form["id_number"]))
-    assert "该身份证号已注册" in response.get_data(as_text=True)
+    assert "该身份证号已在" in response.get_data(as_text=True)
 
 
 def test_a_refused_person_logging_in_is_told_why(client, people, login_as):
@@ -168,3 +168,13 @@ def test_reset_password_gives_a_one_time_password(client, people, login_as):
     fresh = client.application.test_client()
     login_as(people.learner, password=password, browser=fresh)
     assert fresh.get("/home").location.endswith("/account/password")
+
+
+def test_already_registered_says_whom_the_real_owner_contacts(client, orgs, people):
+    """The unit holding the number and its reviewers, and that a city admin can release it;
+    nothing about the person who registered it."""
+    form = registration(orgs, id_number=people.pending.id_number, unit_id=orgs.other_unit.id)
+    html = client.submit("/register", form).get_data(as_text=True)
+    assert f"该身份证号已在 {orgs.unit.name}（审核员：王芳） 注册" in html
+    assert "市人社局管理员可以释放该身份证号" in html
+    assert "李娜" not in html and people.pending.phone not in html
