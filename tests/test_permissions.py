@@ -105,6 +105,8 @@ MATRIX = [
           allow(ADMIN)),
     Route("staff.account", "POST", lambda w: f"/staff/accounts/{w.people.learner.id}",
           allow(ADMIN)),
+    Route("staff.release_id_number", "POST",
+          lambda w: f"/staff/accounts/{w.people.learner.id}/release", allow(ADMIN)),
     Route("staff.revoke_role", "POST",
           lambda w: f"/staff/accounts/{w.people.learner.id}/roles/"
                     f"{w.people.learner.roles[0].id}/revoke",

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from lms.auth import throttle
-from lms.auth.models import NOT_HOLDING_ID_NUMBER, AccountState, Role, RoleAssignment, User
+from lms.auth.models import AccountState, Role, RoleAssignment, User
 from lms.auth.passwords import check_strength, constant_time, hash_password, verify_password
 from lms.extensions import db
 from lms.orgs.models import Organisation, OrgKind, TitleSeries
@@ -30,9 +30,9 @@ class DuplicateIdNumber(ValueError):
 
 
 def user_by_id_number(id_number: str) -> User | None:
-    """The account that holds ``id_number`` or, when none does, the latest refused
-    registration with it (whose person is told why at login)."""
-    holding = sa.case((User.state.in_(NOT_HOLDING_ID_NUMBER), 1), else_=0)
+    """The account that holds ``id_number`` or, when none does, the latest one that held it
+    (a refused registration's person is told why at login)."""
+    holding = sa.case((User.holding_id_number(), 0), else_=1)
     return db.session.scalar(
         sa.select(User)
         .where(User.id_number == id_number.strip().upper())
@@ -53,7 +53,7 @@ class Holder:
 def holder_of(id_number: str) -> Holder | None:
     """Whom to contact about the account holding ``id_number``, or None if none does."""
     user = user_by_id_number(id_number)
-    if user is None or user.state in NOT_HOLDING_ID_NUMBER:
+    if user is None or not user.holds_id_number:
         return None
     reviewers: list[str] = []
     if user.unit_id is not None:

@@ -57,3 +57,15 @@ class RejectForm(Form):
             Length(max=200, message=_l("驳回原因不能超过 200 个字。")),
         ],
     )
+
+
+class ReleaseForm(Form):
+    """Releasing an account's ID number says why: it goes to the audit record."""
+
+    reason = StringField(
+        _l("释放原因"),
+        validators=[
+            DataRequired(_l("请填写释放原因。")),
+            Length(max=200, message=_l("释放原因不能超过 200 个字。")),
+        ],
+    )

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from lms.audit import services as audit
 from lms.auth.guards import require
 from lms.auth.idcard import InvalidIdNumber, normalize_id_number
-from lms.auth.models import NOT_HOLDING_ID_NUMBER, Role, RoleAssignment, User
+from lms.auth.models import Role, RoleAssignment, User
 from lms.extensions import db
 from lms.files import export, intake
 from lms.files.intake import Refused
@@ -166,7 +166,7 @@ def _check_existing(result: SheetCheck) -> None:
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         query = sa.select(User.id_number).where(
-            User.id_number.in_(chunk), User.state.not_in(NOT_HOLDING_ID_NUMBER)
+            User.id_number.in_(chunk), User.holding_id_number()
         )
         for id_number in db.session.scalars(query):
             result.errors.append((by_id[id_number], _("该身份证号已有账号。")))

@@ -72,6 +72,23 @@ def reject(actor: User, user: User, reason: str) -> bool:
     return True
 
 
+@audit.privileged("account.release")
+def release_id_number(actor: User, user: User, reason: str) -> None:
+    """A city admin frees the ID number of an account registered by someone who is not its
+    owner: the account is disabled (its records stay with it, its sessions end) and no longer
+    holds the number, which its real owner can then register."""
+    require(actor.can_release_id_number_of(user))
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValueError(_("请填写释放原因。"))
+    user.state = AccountState.disabled
+    user.id_number_released_at = utcnow()
+    sessions.end_all(user)
+    db.session.flush()
+    audit.record(actor, "account.release", user, acting_as=[Role.city_admin], reason=reason)
+    logger.info("id number of user %s released by %s", user.id, actor.id)
+
+
 @dataclass(frozen=True)
 class NewAccount:
     user: User

@@ -1,8 +1,9 @@
 """registration identity
 
 A refused registration keeps its row (state ``refused``, with the reviewer's reason) but no
-longer holds its ID number: the unique constraint on ``users.id_number`` becomes a unique
-index over the accounts that are not refused.
+longer holds its ID number, nor does an account whose number a city admin released
+(``id_number_released_at``): the unique constraint on ``users.id_number`` becomes a unique
+index over the accounts that hold their number.
 
 Revision ID: 0010
 Revises: 0008
@@ -22,7 +23,7 @@ depends_on = None
 
 OLD_STATES = "'pending', 'active', 'disabled'"
 NEW_STATES = "'pending', 'active', 'disabled', 'refused'"
-HELD = sa.text("state <> 'refused'")
+HELD = sa.text("state <> 'refused' AND id_number_released_at IS NULL")
 
 
 def _sqlite_states(old: str, new: str) -> None:
@@ -87,6 +88,7 @@ def upgrade() -> None:
     # (and keep their number) as nothing says which of the disabled accounts they were.
     with _users_rebuilt(), op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("refusal_reason", sa.String(length=200), nullable=True))
+        batch.add_column(sa.Column("id_number_released_at", sa.DateTime(), nullable=True))
         batch.drop_constraint("uq_users_id_number", type_="unique")
     _states(OLD_STATES, NEW_STATES)
     op.create_index("ix_users_id_number", "users", ["id_number"])
@@ -95,18 +97,31 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # Refused registrations go back to the only state that meant it before: disabled. Where a
-    # number is held again by its real owner, the refused row cannot keep it under a unique
-    # constraint: such rows are removed (their record is in the audit entries).
+    clashes = op.get_bind().exec_driver_sql(
+        "SELECT count(*) FROM users WHERE id_number_released_at IS NOT NULL AND EXISTS "
+        "(SELECT 1 FROM users AS holder WHERE holder.id_number = users.id_number "
+        "AND holder.id <> users.id AND holder.id_number_released_at IS NULL "
+        "AND holder.state <> 'refused')"
+    ).scalar_one()
+    if clashes:
+        raise RuntimeError(
+            f"{clashes} released ID numbers are held by other accounts again; the unique "
+            "constraint of 0008 cannot hold both (each account keeps its records)"
+        )
+    # Refused registrations go back to the only state that meant it before: disabled. Where
+    # another account has the number (its real owner, or a later refused registration), the
+    # refused row cannot keep it under a unique constraint: such rows are removed (never
+    # activated, they own no records; the refusal is in the audit entries).
     op.execute(
         "DELETE FROM users WHERE state = 'refused' AND EXISTS "
-        "(SELECT 1 FROM users AS holder WHERE holder.id_number = users.id_number "
-        "AND holder.id <> users.id AND holder.state <> 'refused')"
+        "(SELECT 1 FROM users AS other WHERE other.id_number = users.id_number "
+        "AND other.id <> users.id AND (other.state <> 'refused' OR other.id > users.id))"
     )
     op.execute("UPDATE users SET state = 'disabled' WHERE state = 'refused'")
     op.drop_index("uq_users_id_number_held", "users")
     op.drop_index("ix_users_id_number", "users")
     with _users_rebuilt(), op.batch_alter_table("users") as batch:
         batch.drop_column("refusal_reason")
+        batch.drop_column("id_number_released_at")
         batch.create_unique_constraint("uq_users_id_number", ["id_number"])
     _states(NEW_STATES, OLD_STATES)

@@ -108,6 +108,13 @@ def _open_account(w: World, service: Callable[..., Any]) -> Expect:
                   details={"role": "department_reviewer", "org": w.orgs.department.name})
 
 
+@scenario("account.release")
+def _release(w: World, service: Callable[..., Any]) -> Expect:
+    service(w.people.city_admin, w.people.learner, "冒用他人身份证号")
+    return Expect(w.people.city_admin, w.people.learner, Role.city_admin,
+                  reason="冒用他人身份证号")
+
+
 @scenario("staff.import")
 def _import(w: World, service: Callable[..., Any]) -> Expect:
     sheet = (f"身份证号,姓名,手机号\n{id_number()},张三,13800000000\n"
@@ -315,6 +322,12 @@ def refusals(w: World) -> list[tuple[str, Callable[[], Any], type[Exception] | N
          lambda: staff.reset_password(p.other_unit_reviewer, p.learner), Forbidden),
         ("grant by a reviewer",
          lambda: staff.grant_role(p.unit_reviewer, p.learner, Role.exam_admin, None), Forbidden),
+        ("release by a reviewer",
+         lambda: staff.release_id_number(p.unit_reviewer, p.learner, "冒用"), Forbidden),
+        ("release without a reason",
+         lambda: staff.release_id_number(p.city_admin, p.learner, " "), ValueError),
+        ("reject without a reason",
+         lambda: staff.reject(p.unit_reviewer, p.pending, ""), ValueError),
         ("activate by another unit's reviewer",
          lambda: staff.activate(p.other_unit_reviewer, p.pending), Forbidden),
         ("a provider's bank for another provider",

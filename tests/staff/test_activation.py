@@ -178,3 +178,45 @@ def test_already_registered_says_whom_the_real_owner_contacts(client, orgs, peop
     assert f"该身份证号已在 {orgs.unit.name}（审核员：王芳） 注册" in html
     assert "市人社局管理员可以释放该身份证号" in html
     assert "李娜" not in html and people.pending.phone not in html
+
+
+def test_a_city_admin_releases_a_number_registered_by_someone_else(
+    client, orgs, people, login_as
+):
+    """The squatter's account is disabled and keeps its records; the number is free for its
+    real owner; the release is audited with its reason."""
+    squatter = people.learner
+    session = client.application.test_client()
+    login_as(squatter, browser=session)
+    login_as(people.city_admin)
+    response = client.submit(f"/staff/accounts/{squatter.id}/release", {"reason": ""})
+    assert "请填写释放原因" in response.get_data(as_text=True)
+    db.session.refresh(squatter)
+    assert squatter.state is AccountState.active
+
+    response = client.submit(f"/staff/accounts/{squatter.id}/release",
+                             {"reason": "本人持身份证到场核实，系他人冒用"})
+    assert response.status_code == 302
+    db.session.refresh(squatter)
+    assert squatter.state is AccountState.disabled and squatter.id_number_released_at
+    assert squatter.has_role(Role.learner)  # the account and its records stay
+    assert session.get("/home").status_code == 302  # logged out
+    entry = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert (entry.action, entry.object_id, entry.reason) == (
+        "account.release", squatter.id, "本人持身份证到场核实，系他人冒用")
+    # Released once: nothing more to release.
+    assert client.submit(f"/staff/accounts/{squatter.id}/release",
+                         {"reason": "再次"}).status_code == 403
+    client.submit("/logout")
+
+    form = registration(orgs, id_number=squatter.id_number, name="真张伟")
+    response = client.submit("/register", form, follow_redirects=True)
+    assert "请等待所在单位审核激活" in response.get_data(as_text=True)
+
+
+def test_only_a_city_admin_releases_a_number(client, people, login_as):
+    login_as(people.unit_reviewer)
+    response = client.submit(f"/staff/accounts/{people.learner.id}/release", {"reason": "冒用"})
+    assert response.status_code == 403
+    db.session.refresh(people.learner)
+    assert people.learner.holds_id_number
