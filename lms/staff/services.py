@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -87,6 +88,36 @@ def release_id_number(actor: User, user: User, reason: str) -> None:
     db.session.flush()
     audit.record(actor, "account.release", user, acting_as=[Role.city_admin], reason=reason)
     logger.info("id number of user %s released by %s", user.id, actor.id)
+
+
+#: The reason given to a registration no reviewer decided on in time (stored as data, and shown
+#: to the person at login as the reason of any refusal is).
+EXPIRED_REASON = "逾期未审核"
+
+
+def expire_registrations(days: int, now: datetime | None = None) -> list[User]:
+    """Refuse the registrations left pending for more than ``days`` days, so that their ID
+    numbers are free again; each refusal is recorded as the system's. Run by
+    ``lms user expire-registrations`` (from cron); flushes, never commits."""
+    if days < 1:
+        raise ValueError("registrations expire after at least one day")
+    now = now or utcnow()
+    stale = list(db.session.scalars(
+        sa.select(User)
+        .where(User.state == AccountState.pending, User.created_at < now - timedelta(days=days))
+        .order_by(User.id)
+    ))
+    for user in stale:
+        user.state = AccountState.refused
+        user.refusal_reason = EXPIRED_REASON
+        user.reviewed_at = now
+        user.reviewed_by_id = None
+        db.session.flush()
+        audit.record(None, "registration.reject", user, reason=EXPIRED_REASON,
+                     details={"expired_after_days": days})
+    if stale:
+        logger.info("%d registrations pending for over %d days refused", len(stale), days)
+    return stale
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,15 @@
 """Self-registration, and activation by the unit's own reviewer only."""
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 
 from lms.audit.models import AuditEntry
 from lms.auth.models import AccountState, Role, User
+from lms.db import utcnow
 from lms.extensions import db
 from lms.orgs.models import TitleSeries
-from tests.factories import id_number
+from tests.factories import id_number, make_user
 
 
 def registration(orgs, **overrides):
@@ -220,3 +223,33 @@ def test_only_a_city_admin_releases_a_number(client, people, login_as):
     assert response.status_code == 403
     db.session.refresh(people.learner)
     assert people.learner.holds_id_number
+
+
+def test_registrations_left_pending_too_long_expire(app, client, orgs, people):
+    """``lms user expire-registrations`` refuses what waited over LMS_REGISTRATION_EXPIRE_DAYS
+    days (reason 逾期未审核, recorded as the system's), so the number is free again; newer
+    registrations wait on."""
+    assert app.config["REGISTRATION_EXPIRE_DAYS"] == 30
+    stale = people.pending
+    stale.created_at = utcnow() - timedelta(days=30, minutes=1)
+    fresh = make_user(Role.learner, unit=orgs.unit, state=AccountState.pending)
+    fresh.created_at = utcnow() - timedelta(days=29, hours=23)
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["user", "expire-registrations"])
+    assert result.exit_code == 0, result.output
+    assert "1 registrations pending for over 30 days refused" in result.output
+    db.session.expire_all()
+    assert (stale.state, stale.refusal_reason) == (AccountState.refused, "逾期未审核")
+    assert fresh.state is AccountState.pending
+    entry = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert (entry.action, entry.object_id, entry.actor_id, entry.reason) == (
+        "registration.reject", stale.id, None, "逾期未审核")
+
+    html = client.submit(
+        "/login", {"id_number": stale.id_number, "password": "Correct4horse"}
+    ).get_data(as_text=True)
+    assert "逾期未审核" in html
+    response = client.submit("/register", registration(orgs, id_number=stale.id_number),
+                             follow_redirects=True)
+    assert "请等待所在单位审核激活" in response.get_data(as_text=True)
