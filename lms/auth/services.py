@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from lms.auth import throttle
-from lms.auth.models import AccountState, Role, RoleAssignment, User
+from lms.auth.models import AccountState, LoginSession, Role, RoleAssignment, User
 from lms.auth.passwords import check_strength, constant_time, hash_password, verify_password
 from lms.extensions import db
 from lms.orgs.models import Organisation, OrgKind, TitleSeries
@@ -66,6 +67,35 @@ def holder_of(id_number: str) -> Holder | None:
             .order_by(User.id)
         ))
     return Holder(user.unit.name if user.unit else None, reviewers)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """Who opened an account to its owner: the reviewer's name, where they act, and when."""
+
+    reviewer: str
+    where: str
+    at: datetime | None
+
+
+def activation_of(user: User) -> Activation | None:
+    """Who activated ``user``'s registration (or opened the account), from the review columns;
+    None when nobody did (an account opened from the command line)."""
+    if user.state is not AccountState.active or user.reviewed_by_id is None:
+        return None
+    reviewer = db.session.get(User, user.reviewed_by_id)
+    if reviewer is None:
+        return None
+    if user.unit is not None and reviewer.has_role(Role.unit_reviewer, user.unit):
+        where = user.unit.name
+    else:
+        where = _("市人社局")
+    return Activation(reviewer.name, where, user.reviewed_at)
+
+
+def is_first_login(user: User) -> bool:
+    """Whether ``user`` has never logged in (no login session was ever opened for them)."""
+    return not db.session.scalar(sa.select(sa.exists().where(LoginSession.user_id == user.id)))
 
 
 def authenticate(id_number: str, password: str, client_address: str | None) -> User:

@@ -32,10 +32,14 @@ def login() -> str | Response:
             db.session.commit()  # keep the failure count
             flash(str(refused), "error")
         else:
+            activation = services.activation_of(user) if services.is_first_login(user) else None
             session.clear()
             sessions.start(user)
             login_user(user)
             db.session.commit()
+            if activation is not None:
+                flash(_("欢迎！您的账号由 %(where)s 的 %(name)s 审核开通。",
+                        where=activation.where, name=activation.reviewer), "info")
             if user.must_change_password:
                 return redirect(url_for("auth.change_password"))
             return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
@@ -132,6 +136,7 @@ def account() -> str:
     return render_template(
         "auth/account.html",
         user=user,
+        activation=services.activation_of(user),
         open_sessions=sessions.open_sessions(user),
         this_session=sessions.current(),
         form=ActionForm(),

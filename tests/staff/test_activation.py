@@ -147,12 +147,20 @@ def test_a_refused_person_logging_in_is_told_why(client, people, login_as):
     assert "/logout" not in html  # not logged in
 
 
-def test_activated_learner_can_log_in(client, people, login_as):
+def test_activated_learner_can_log_in_and_sees_who_activated_it(client, orgs, people, login_as):
     login_as(people.unit_reviewer)
     client.submit(f"/staff/users/{people.pending.id}/activate")
     client.submit("/logout")
     login_as(people.pending)
-    assert "您好，李娜" in client.get("/home").get_data(as_text=True)
+    home = client.get("/home").get_data(as_text=True)
+    assert "您好，李娜" in home
+    assert f"您的账号由 {orgs.unit.name} 的 王芳 审核开通" in home
+    account = client.get("/account").get_data(as_text=True)
+    assert f"{orgs.unit.name} · 王芳" in account
+    # Said at the first login only.
+    client.submit("/logout")
+    login_as(people.pending)
+    assert "审核开通" not in client.get("/home").get_data(as_text=True)
 
 
 def test_reset_password_gives_a_one_time_password(client, people, login_as):
