@@ -12,7 +12,7 @@ from lms.auth import bp, services, sessions
 from lms.auth.forms import ChangePasswordForm, LoginForm, RegisterForm
 from lms.auth.guards import actor
 from lms.extensions import db, login_manager
-from lms.forms import ActionForm
+from lms.forms import ActionForm, choice_list
 from lms.orgs.forms import title_series_choices, unit_choices
 from lms.orgs.services import get_title_series, get_unit
 from lms.urls import safe_next
@@ -69,7 +69,9 @@ def logout_everywhere() -> Response:
 @bp.route("/register", methods=["GET", "POST"])
 def register() -> str | Response:
     form = RegisterForm()
-    form.unit_id.choices = unit_choices()
+    # Nothing chosen until the person chooses: a unit preselected is a unit registered by
+    # mistake, and the wrong unit's reviewer then decides.
+    form.unit_id.choices = choice_list([(0, _("请选择"))]) + unit_choices()
     form.title_series_id.choices = title_series_choices()
     if form.validate_on_submit() and (unit := get_unit(form.unit_id.data)) is not None:
         registration = services.Registration(

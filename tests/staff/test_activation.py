@@ -261,3 +261,21 @@ def test_registrations_left_pending_too_long_expire(app, client, orgs, people):
     response = client.submit("/register", registration(orgs, id_number=stale.id_number),
                              follow_redirects=True)
     assert "请等待所在单位审核激活" in response.get_data(as_text=True)
+
+
+def test_the_unit_is_chosen_never_preselected(client, orgs):
+    """The picker starts at 请选择, grouped by district; sent unchosen, the form says so."""
+    html = client.get("/register").get_data(as_text=True)
+    picker = html.split('id="unit_id"')[1].split("</select>")[0]
+    first = picker.split("<option")[1]
+    # A browser shows the first option when none is selected: 请选择, not a unit.
+    assert 'value="0"' in first and "请选择" in first and "selected" not in picker
+    assert "<optgroup" in picker and 'data-filter-for="unit_id"' in html
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+    for unit_id in (0, None):
+        form = registration(orgs, unit_id=unit_id)
+        if unit_id is None:
+            del form["unit_id"]
+        response = client.submit("/register", form)
+        assert "请选择工作单位" in response.get_data(as_text=True), unit_id
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == before
