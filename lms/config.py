@@ -183,6 +183,9 @@ def load(instance_path: Path) -> dict[str, Any]:
         # Behind nginx: how many proxies set X-Forwarded-For in front of the app.
         "PROXY_COUNT": _env_int("PROXY_COUNT", 0),
         "STAFF_IMPORT_MAX_ROWS": _env_int("STAFF_IMPORT_MAX_ROWS", 5000),
+        # A registration no unit reviewer decides on within this many days is refused
+        # (``lms user expire-registrations``), freeing its ID number.
+        "REGISTRATION_EXPIRE_DAYS": _env_int("REGISTRATION_EXPIRE_DAYS", 30),
         # Files in: caps on every uploaded sheet, image and PDF (see FILE_LIMITS above).
         **{name: _env_int(name, default) for name, default in FILE_LIMITS.items()},
         # Media: uploads, probing, transcoding, delivery.

@@ -75,3 +75,38 @@ def test_0009_widens_the_course_status_for_returned_and_keeps_every_course(tmp_p
             with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as connection:
                 connection.execute(sa.text("UPDATE courses SET status = 'returned'"))
             db.engine.dispose()
+
+
+
+def test_0010_frees_refused_numbers_and_keeps_what_references_users(tmp_path):
+    """Rebuilding ``users`` on SQLite must not cascade to the rows that reference it; the
+    number of a refused registration is free after the upgrade, held again after downgrade."""
+    with fresh_database("refused", tmp_path) as url:
+        app = make_app(url)
+        with app.app_context():
+            flask_migrate.upgrade(revision="0008")
+            with db.engine.begin() as connection:
+                connection.exec_driver_sql(
+                    "INSERT INTO users (id, id_number, name, password_hash, must_change_password,"
+                    " state, created_at) VALUES (1, '11010519491231002X', '甲', 'x', false,"
+                    " 'active', '2026-01-01')"
+                )
+                connection.exec_driver_sql(
+                    "INSERT INTO role_assignments (user_id, role, granted_at)"
+                    " VALUES (1, 'learner', '2026-01-01')"
+                )
+            flask_migrate.upgrade(revision="0010")
+            with db.engine.begin() as connection:
+                assert connection.exec_driver_sql(
+                    "SELECT count(*) FROM role_assignments").scalar_one() == 1
+                connection.exec_driver_sql("UPDATE users SET state = 'refused'")
+                connection.exec_driver_sql(
+                    "INSERT INTO users (id, id_number, name, password_hash, must_change_password,"
+                    " state, created_at) VALUES (2, '11010519491231002X', '乙', 'x', false,"
+                    " 'pending', '2026-01-02')"
+                )
+            flask_migrate.downgrade(revision="0008")
+            with db.engine.begin() as connection:
+                rows = connection.exec_driver_sql("SELECT id, state FROM users").all()
+                assert [tuple(r) for r in rows] == [(2, "pending")]
+            db.engine.dispose()

@@ -18,6 +18,7 @@ ACTIONS = {
     "registration.activate": _l("激活注册"),
     "registration.reject": _l("驳回注册"),
     "account.open": _l("开设账号"),
+    "account.release": _l("释放身份证号"),
     "staff.import": _l("导入人员"),
     "staff.reset_password": _l("重置密码"),
     "role.grant": _l("授予角色"),

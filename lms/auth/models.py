@@ -56,16 +56,32 @@ class AccountState(enum.StrEnum):
     #: Self-registered, waiting for the unit's reviewer.
     pending = "pending"
     active = "active"
-    #: Registration refused by the unit, or account switched off by an admin.
+    #: Account switched off by an admin; it keeps its ID number.
     disabled = "disabled"
+    #: Registration refused by the unit (with a reason) or left unreviewed too long: the row
+    #: stays on record, the ID number is free for its real owner.
+    refused = "refused"
+
 
 
 class User(UserMixin, Base):
     __tablename__ = "users"
+    __table_args__ = (
+        # One account holds a number; refused registrations and accounts whose number a city
+        # admin released keep theirs on record only (``holding_id_number`` says the same).
+        sa.Index(
+            "uq_users_id_number_held",
+            "id_number",
+            unique=True,
+            sqlite_where=sa.text("state <> 'refused' AND id_number_released_at IS NULL"),
+            postgresql_where=sa.text("state <> 'refused' AND id_number_released_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: 18-character resident ID number, upper-case X; the login name.
-    id_number: Mapped[str] = mapped_column(sa.String(18), unique=True)
+    #: 18-character resident ID number, upper-case X; the login name of the one account
+    #: that holds it (see ``uq_users_id_number_held``).
+    id_number: Mapped[str] = mapped_column(sa.String(18), index=True)
     name: Mapped[str] = mapped_column(sa.String(50))
     phone: Mapped[str | None] = mapped_column(sa.String(20))
     password_hash: Mapped[str] = mapped_column(sa.String(256))
@@ -80,6 +96,11 @@ class User(UserMixin, Base):
     #: When and by whom the account was activated or refused (imports and admins count too).
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    #: Why the registration was refused, as the reviewer wrote it (shown to the person).
+    refusal_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    #: When a city admin released the ID number of this (disabled) account, registered by
+    #: someone who is not its owner: the account and its records stay, the number is free.
+    id_number_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Organisation | None] = relationship(foreign_keys=[unit_id])
     title_series: Mapped[TitleSeries | None] = relationship()
@@ -96,6 +117,16 @@ class User(UserMixin, Base):
     @property
     def masked_id_number(self) -> str:
         return mask_id_number(self.id_number)
+
+    @property
+    def holds_id_number(self) -> bool:
+        """Whether this account is the one that holds its ID number (and logs in with it)."""
+        return self.state is not AccountState.refused and self.id_number_released_at is None
+
+    @classmethod
+    def holding_id_number(cls) -> sa.ColumnElement[bool]:
+        """``holds_id_number`` in SQL: the predicate of ``uq_users_id_number_held``."""
+        return sa.and_(cls.state != AccountState.refused, cls.id_number_released_at.is_(None))
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses to log in inactive users
@@ -120,6 +151,19 @@ class User(UserMixin, Base):
         if unit is None:
             return False
         return self.is_city_admin or self.has_role(Role.unit_reviewer, unit)
+
+    def can_see_full_id_number_of(self, other: User) -> bool:
+        """The full ID number (with name, phone and title series) of a pending registration is
+        for its own unit's reviewer, who must tell whether it is the person's own; everyone
+        else, and every other state, sees it masked."""
+        return other.state is AccountState.pending and other.unit is not None and self.has_role(
+            Role.unit_reviewer, other.unit
+        )
+
+    def can_release_id_number_of(self, other: User) -> bool:
+        """Release the number of an account registered by someone who is not its owner: a city
+        admin, for an account (not their own) that holds its number."""
+        return self.is_city_admin and other.id != self.id and other.holds_id_number
 
     def can_reset_password_of(self, other: User) -> bool:
         """A city admin may reset anyone's password; a unit's reviewer only that of the unit's

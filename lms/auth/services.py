@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from lms.auth import devices, throttle
-from lms.auth.models import AccountState, Role, RoleAssignment, User
+from lms.auth.models import AccountState, LoginSession, Role, RoleAssignment, User
 from lms.auth.passwords import check_strength, constant_time, hash_password, verify_password
 from lms.extensions import db
 from lms.orgs.models import Organisation, OrgKind, TitleSeries
@@ -30,7 +31,71 @@ class DuplicateIdNumber(ValueError):
 
 
 def user_by_id_number(id_number: str) -> User | None:
-    return db.session.scalar(sa.select(User).where(User.id_number == id_number.strip().upper()))
+    """The account that holds ``id_number`` or, when none does, the latest one that held it
+    (a refused registration's person is told why at login)."""
+    holding = sa.case((User.holding_id_number(), 0), else_=1)
+    return db.session.scalar(
+        sa.select(User)
+        .where(User.id_number == id_number.strip().upper())
+        .order_by(holding, User.id.desc())
+        .limit(1)
+    )
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Whom the real owner of a number registered by someone else should contact: the unit
+    of the account holding it and that unit's reviewers (nothing about the holder)."""
+
+    unit: str | None
+    reviewers: list[str]
+
+
+def holder_of(id_number: str) -> Holder | None:
+    """Whom to contact about the account holding ``id_number``, or None if none does."""
+    user = user_by_id_number(id_number)
+    if user is None or not user.holds_id_number:
+        return None
+    reviewers: list[str] = []
+    if user.unit_id is not None:
+        reviewers = list(db.session.scalars(
+            sa.select(User.name)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(RoleAssignment.role == Role.unit_reviewer,
+                   RoleAssignment.org_id == user.unit_id,
+                   User.state == AccountState.active)
+            .order_by(User.id)
+        ))
+    return Holder(user.unit.name if user.unit else None, reviewers)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """Who opened an account to its owner: the reviewer's name, where they act, and when."""
+
+    reviewer: str
+    where: str
+    at: datetime | None
+
+
+def activation_of(user: User) -> Activation | None:
+    """Who activated ``user``'s registration (or opened the account), from the review columns;
+    None when nobody did (an account opened from the command line)."""
+    if user.state is not AccountState.active or user.reviewed_by_id is None:
+        return None
+    reviewer = db.session.get(User, user.reviewed_by_id)
+    if reviewer is None:
+        return None
+    if user.unit is not None and reviewer.has_role(Role.unit_reviewer, user.unit):
+        where = user.unit.name
+    else:
+        where = _("市人社局")
+    return Activation(reviewer.name, where, user.reviewed_at)
+
+
+def is_first_login(user: User) -> bool:
+    """Whether ``user`` has never logged in (no login session was ever opened for them)."""
+    return not db.session.scalar(sa.select(sa.exists().where(LoginSession.user_id == user.id)))
 
 
 def authenticate(
@@ -76,6 +141,11 @@ def authenticate(
         raise LoginRefused(_("账号尚未激活，请等待所在单位审核。"))
     if user.state is AccountState.disabled:
         raise LoginRefused(_("账号已停用，如有疑问请联系所在单位。"))
+    if user.state is AccountState.refused:
+        raise LoginRefused(
+            _("您的注册申请未通过，原因：%(reason)s。如有疑问请联系所在单位；核对信息后可重新注册。",
+              reason=user.refusal_reason or "—")
+        )
     throttle.clear(account, *keys[:2])  # never the address: others share it
     return user
 

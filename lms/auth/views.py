@@ -12,7 +12,7 @@ from lms.auth import bp, devices, services, sessions
 from lms.auth.forms import ChangePasswordForm, LoginForm, RegisterForm
 from lms.auth.guards import actor
 from lms.extensions import db, login_manager
-from lms.forms import ActionForm
+from lms.forms import ActionForm, choice_list
 from lms.orgs.forms import title_series_choices, unit_choices
 from lms.orgs.services import get_title_series, get_unit
 from lms.urls import safe_next
@@ -35,10 +35,14 @@ def login() -> str | Response:
             db.session.commit()  # keep the failure count
             flash(str(refused), "error")
         else:
+            activation = services.activation_of(user) if services.is_first_login(user) else None
             session.clear()
             sessions.start(user)
             login_user(user)
             db.session.commit()
+            if activation is not None:
+                flash(_("欢迎！您的账号由 %(where)s 的 %(name)s 审核开通。",
+                        where=activation.where, name=activation.reviewer), "info")
             if user.must_change_password:
                 response = redirect(url_for("auth.change_password"))
             else:
@@ -71,7 +75,9 @@ def logout_everywhere() -> Response:
 @bp.route("/register", methods=["GET", "POST"])
 def register() -> str | Response:
     form = RegisterForm()
-    form.unit_id.choices = unit_choices()
+    # Nothing chosen until the person chooses: a unit preselected is a unit registered by
+    # mistake, and the wrong unit's reviewer then decides.
+    form.unit_id.choices = choice_list([(0, _("请选择"))]) + unit_choices()
     form.title_series_id.choices = title_series_choices()
     if form.validate_on_submit() and (unit := get_unit(form.unit_id.data)) is not None:
         registration = services.Registration(
@@ -85,12 +91,30 @@ def register() -> str | Response:
         try:
             services.register_learner(registration)
         except services.DuplicateIdNumber:
-            form.id_number.errors.append(_("该身份证号已注册，请直接登录；忘记密码请联系所在单位。"))
+            form.id_number.errors.append(_already_registered(form.id_number.data))
         else:
             db.session.commit()
             flash(_("注册成功。请等待所在单位审核激活后登录。"), "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/register.html", form=form)
+
+
+def _already_registered(id_number: str) -> str:
+    """Says whom the real owner contacts when someone else registered their number."""
+    holder = services.holder_of(id_number)
+    if holder is None or holder.unit is None:
+        contact = _("市人社局")
+    elif holder.reviewers:
+        contact = _("%(unit)s（审核员：%(names)s）", unit=holder.unit,
+                    names="、".join(holder.reviewers))
+    else:
+        contact = holder.unit
+    return _(
+        "该身份证号已在 %(contact)s 注册。如是本人，请直接登录，忘记密码请联系该单位；"
+        "如不是本人注册的，请联系该单位审核员或市人社局管理员，市人社局管理员可以释放该身份证号，"
+        "之后即可重新注册。",
+        contact=contact,
+    )
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -120,6 +144,7 @@ def account() -> str:
     return render_template(
         "auth/account.html",
         user=user,
+        activation=services.activation_of(user),
         open_sessions=sessions.open_sessions(user),
         this_session=sessions.current(),
         form=ActionForm(),

@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from lms.auth import sessions, throttle
@@ -17,7 +18,7 @@ from lms.files import intake
 from lms.orgs.models import Organisation, OrgKind
 from lms.orgs.services import org_named
 from lms.staff import importer
-from lms.staff.services import NewAccount, open_account
+from lms.staff.services import NewAccount, expire_registrations, open_account
 
 user_cli = click.Group("user", help="Accounts: create staff, import a unit's staff.")
 
@@ -97,3 +98,16 @@ def prune() -> None:
     forgotten = throttle.prune()
     db.session.commit()
     click.echo(f"removed {ended} old login sessions and {forgotten} login-failure records")
+
+
+@user_cli.command("expire-registrations")
+@click.option("--days", type=click.IntRange(min=1), default=None,
+              help="override LMS_REGISTRATION_EXPIRE_DAYS")
+@with_appcontext
+def expire_registrations_command(days: int | None) -> None:
+    """Refuse registrations no reviewer decided on within LMS_REGISTRATION_EXPIRE_DAYS days
+    (reason: 逾期未审核), freeing their ID numbers. Run it daily from cron."""
+    days = days or current_app.config["REGISTRATION_EXPIRE_DAYS"]
+    expired = expire_registrations(days)
+    db.session.commit()
+    click.echo(f"{len(expired)} registrations pending for over {days} days refused")

@@ -45,3 +45,27 @@ class SearchForm(Form):
     """Searching accounts is a POST: a full ID number must not end up in URLs and logs."""
 
     q = StringField(_l("查找账号"), validators=[Length(max=50)])
+
+
+class RejectForm(Form):
+    """Refusing a registration says why: the person is told at login."""
+
+    reason = StringField(
+        _l("驳回原因"),
+        validators=[
+            DataRequired(_l("请填写驳回原因。")),
+            Length(max=200, message=_l("驳回原因不能超过 200 个字。")),
+        ],
+    )
+
+
+class ReleaseForm(Form):
+    """Releasing an account's ID number says why: it goes to the audit record."""
+
+    reason = StringField(
+        _l("释放原因"),
+        validators=[
+            DataRequired(_l("请填写释放原因。")),
+            Length(max=200, message=_l("释放原因不能超过 200 个字。")),
+        ],
+    )

@@ -165,7 +165,9 @@ def _check_existing(result: SheetCheck) -> None:
     ids = list(by_id)
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        query = sa.select(User.id_number).where(User.id_number.in_(chunk))
+        query = sa.select(User.id_number).where(
+            User.id_number.in_(chunk), User.holding_id_number()
+        )
         for id_number in db.session.scalars(query):
             result.errors.append((by_id[id_number], _("该身份证号已有账号。")))
     result.errors.sort()

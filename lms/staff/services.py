@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -54,17 +55,69 @@ def activate(actor: User, user: User) -> bool:
 
 
 @audit.privileged("registration.reject")
-def reject(actor: User, user: User) -> bool:
-    """Refuse a pending registration; the row stays so the decision is on record."""
+def reject(actor: User, user: User, reason: str) -> bool:
+    """Refuse a pending registration, saying why; False if it was not pending (a repeated
+    click). The row stays so the decision is on record, and no longer holds the ID number."""
     require(actor.can_manage_unit(user.unit))
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValueError(_("请填写驳回原因。"))
     if user.state is not AccountState.pending:
         return False
-    user.state = AccountState.disabled
+    user.state = AccountState.refused
+    user.refusal_reason = reason[:200]
     user.reviewed_at = utcnow()
     user.reviewed_by_id = actor.id
     db.session.flush()
-    audit.record(actor, "registration.reject", user, acting_as=_reviewing(user))
+    audit.record(actor, "registration.reject", user, acting_as=_reviewing(user), reason=reason)
     return True
+
+
+@audit.privileged("account.release")
+def release_id_number(actor: User, user: User, reason: str) -> None:
+    """A city admin frees the ID number of an account registered by someone who is not its
+    owner: the account is disabled (its records stay with it, its sessions end) and no longer
+    holds the number, which its real owner can then register."""
+    require(actor.can_release_id_number_of(user))
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValueError(_("请填写释放原因。"))
+    user.state = AccountState.disabled
+    user.id_number_released_at = utcnow()
+    sessions.end_all(user)
+    db.session.flush()
+    audit.record(actor, "account.release", user, acting_as=[Role.city_admin], reason=reason)
+    logger.info("id number of user %s released by %s", user.id, actor.id)
+
+
+#: The reason given to a registration no reviewer decided on in time (stored as data, and shown
+#: to the person at login as the reason of any refusal is).
+EXPIRED_REASON = "逾期未审核"
+
+
+def expire_registrations(days: int, now: datetime | None = None) -> list[User]:
+    """Refuse the registrations left pending for more than ``days`` days, so that their ID
+    numbers are free again; each refusal is recorded as the system's. Run by
+    ``lms user expire-registrations`` (from cron); flushes, never commits."""
+    if days < 1:
+        raise ValueError("registrations expire after at least one day")
+    now = now or utcnow()
+    stale = list(db.session.scalars(
+        sa.select(User)
+        .where(User.state == AccountState.pending, User.created_at < now - timedelta(days=days))
+        .order_by(User.id)
+    ))
+    for user in stale:
+        user.state = AccountState.refused
+        user.refusal_reason = EXPIRED_REASON
+        user.reviewed_at = now
+        user.reviewed_by_id = None
+        db.session.flush()
+        audit.record(None, "registration.reject", user, reason=EXPIRED_REASON,
+                     details={"expired_after_days": days})
+    if stale:
+        logger.info("%d registrations pending for over %d days refused", len(stale), days)
+    return stale
 
 
 @dataclass(frozen=True)

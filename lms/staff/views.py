@@ -28,7 +28,14 @@ from lms.orgs.forms import org_choices, unit_choices
 from lms.orgs.models import ORG_KIND_LABELS, Organisation, OrgKind
 from lms.orgs.services import get_org, get_unit, organisations
 from lms.staff import bp, importer, org_views, services  # noqa: F401  (org_views: its routes)
-from lms.staff.forms import ImportForm, RoleForm, SearchForm, StaffAccountForm
+from lms.staff.forms import (
+    ImportForm,
+    RejectForm,
+    ReleaseForm,
+    RoleForm,
+    SearchForm,
+    StaffAccountForm,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -53,19 +60,22 @@ def index() -> str | Response:
 
 @bp.route("/units/<int:unit_id>")
 @login_required
-def roster(unit_id: int) -> str:
+def roster(unit_id: int) -> Response:
     unit = _unit_or_404(unit_id)
     require(actor().can_manage_unit(unit))
     page = request.args.get("page", 1, type=int)
     search = request.args.get("q", "", type=str)[:50]
-    return render_template(
+    response = make_response(render_template(
         "staff/roster.html",
         unit=unit,
         pending=services.roster(unit, AccountState.pending, page=1),
         members=services.roster(unit, AccountState.active, page=page, search=search),
         search=search,
         form=ActionForm(),
-    )
+    ))
+    # The unit's reviewer sees pending registrations' full ID numbers: kept by no cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/users/<int:user_id>/activate", methods=["POST"])
@@ -84,7 +94,11 @@ def activate(user_id: int) -> Response:
 def reject(user_id: int) -> Response:
     user = db.get_or_404(User, user_id)
     require(actor().can_manage_unit(user.unit))
-    if services.reject(actor(), user):
+    form = RejectForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(" ".join(str(e) for e in errors), "error")
+    elif services.reject(actor(), user, form.reason.data):
         db.session.commit()
         flash(_("已驳回 %(name)s 的注册申请。", name=user.name), "info")
     return redirect(url_for("staff.roster", unit_id=user.unit_id))
@@ -212,7 +226,25 @@ def account(user_id: int) -> str | Response:
             db.session.commit()
             flash(_("已添加角色。"), "success")
             return redirect(url_for("staff.account", user_id=user.id))
-    return render_template("staff/account.html", user=user, form=form, action=ActionForm())
+    return render_template("staff/account.html", user=user, form=form, action=ActionForm(),
+                           release=ReleaseForm(formdata=None))
+
+
+@bp.route("/accounts/<int:user_id>/release", methods=["POST"])
+@login_required
+def release_id_number(user_id: int) -> str | Response:
+    user = db.get_or_404(User, user_id)
+    require(actor().can_release_id_number_of(user))
+    form = ReleaseForm()
+    if form.validate_on_submit():
+        services.release_id_number(actor(), user, form.reason.data)
+        db.session.commit()
+        flash(_("已停用该账号并释放其身份证号，本人现在可以注册。"), "success")
+        return redirect(url_for("staff.account", user_id=user.id))
+    role_form = RoleForm(formdata=None)
+    _role_form_choices(role_form)
+    return render_template("staff/account.html", user=user, form=role_form,
+                           action=ActionForm(), release=form)
 
 
 @bp.route("/accounts/<int:user_id>/roles/<int:assignment_id>/revoke", methods=["POST"])

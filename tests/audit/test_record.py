@@ -96,8 +96,8 @@ def _activate(w: World, service: Callable[..., Any]) -> Expect:
 
 @scenario("registration.reject")
 def _reject(w: World, service: Callable[..., Any]) -> Expect:
-    assert service(w.people.city_admin, w.people.pending)
-    return Expect(w.people.city_admin, w.people.pending, Role.city_admin)
+    assert service(w.people.city_admin, w.people.pending, "  不是本单位  职工 ")
+    return Expect(w.people.city_admin, w.people.pending, Role.city_admin, reason="不是本单位 职工")
 
 
 @scenario("account.open")
@@ -106,6 +106,13 @@ def _open_account(w: World, service: Callable[..., Any]) -> Expect:
                       role=Role.department_reviewer, org=w.orgs.department)
     return Expect(w.people.city_admin, account.user, Role.city_admin,
                   details={"role": "department_reviewer", "org": w.orgs.department.name})
+
+
+@scenario("account.release")
+def _release(w: World, service: Callable[..., Any]) -> Expect:
+    service(w.people.city_admin, w.people.learner, "冒用他人身份证号")
+    return Expect(w.people.city_admin, w.people.learner, Role.city_admin,
+                  reason="冒用他人身份证号")
 
 
 @scenario("staff.import")
@@ -315,6 +322,12 @@ def refusals(w: World) -> list[tuple[str, Callable[[], Any], type[Exception] | N
          lambda: staff.reset_password(p.other_unit_reviewer, p.learner), Forbidden),
         ("grant by a reviewer",
          lambda: staff.grant_role(p.unit_reviewer, p.learner, Role.exam_admin, None), Forbidden),
+        ("release by a reviewer",
+         lambda: staff.release_id_number(p.unit_reviewer, p.learner, "冒用"), Forbidden),
+        ("release without a reason",
+         lambda: staff.release_id_number(p.city_admin, p.learner, " "), ValueError),
+        ("reject without a reason",
+         lambda: staff.reject(p.unit_reviewer, p.pending, ""), ValueError),
         ("activate by another unit's reviewer",
          lambda: staff.activate(p.other_unit_reviewer, p.pending), Forbidden),
         ("a provider's bank for another provider",

@@ -56,7 +56,13 @@ def test_newcomer_registers_and_the_unit_reviewer_activates(
     phone.get_by_label("身份证号").fill(number)
     phone.get_by_label("姓名").fill("周新")
     phone.get_by_label("手机号").fill("13906311111")
-    phone.get_by_label("工作单位").select_option(label="威海市立医院")
+    picker = phone.get_by_label("工作单位", exact=True)
+    assert picker.input_value() == "0"  # 请选择: nothing chosen for the newcomer
+    phone.get_by_label("查找工作单位").fill("市立医")
+    assert picker.locator("option").all_inner_texts() == ["请选择", "威海市立医院"]
+    assert picker.input_value() == "0"
+    picker.select_option(label="威海市立医院")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     phone.get_by_label("职称系列").select_option(label="卫生")
     phone.get_by_label("密码", exact=True).fill("Newcomer2026")
     phone.get_by_label("确认密码").fill("Newcomer2026")
@@ -75,6 +81,7 @@ def test_newcomer_registers_and_the_unit_reviewer_activates(
 
     log_in(phone, base, number, "Newcomer2026")
     phone.get_by_text("您好，周新").wait_for()
+    phone.get_by_text("您的账号由 威海市立医院 的").wait_for()
 
 
 def test_reviewer_sees_a_chinese_403_outside_their_unit(live_server, desktop):
