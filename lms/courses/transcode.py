@@ -153,12 +153,16 @@ def make_poster(source: Path, target: Path, info: MediaInfo) -> None:
 def poster_command(source: Path, target: Path, info: MediaInfo) -> list[str]:
     """The ffmpeg argument list for one frame, 360 pixels on its short side, a tenth in."""
     at = min(info.duration * 0.1, 5.0)
-    frame = _input(source, info, ss=f"{at:.2f}")
+    # Decoded up to that point (``-ss`` after the input): seeking the input can land past the
+    # only keyframe of a short MPEG-TS file, and then no frame comes out at all.
+    frame = _input(source, info)
     if info.width >= info.height:
         scaled = frame.filter("scale", w=-2, h=360)
     else:
         scaled = frame.filter("scale", w=360, h=-2)
-    node = ffmpeg.output(scaled, str(target), vframes=1, q=3).global_args(
+    # Full-range YUV, as JPEG is: newer ffmpeg refuses to write a JPEG from video's limited range.
+    scaled = scaled.filter("format", "yuvj420p")
+    node = ffmpeg.output(scaled, str(target), ss=f"{at:.2f}", vframes=1, q=3).global_args(
         "-nostdin", "-v", "error"
     )
     return node.compile(cmd=media_tools.executable("ffmpeg"), overwrite_output=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import http.server
 import io
 import re
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -179,17 +180,28 @@ def test_a_format_outside_the_list_is_never_forced(tmp_path):
         media_tools.input_options("image2")  # a picture's format is no video's
 
 
-@pytest.mark.parametrize("suffix", ["mp4", "mov", "3gp", "mkv", "webm", "avi", "flv", "wmv",
-                                    "mpg"])
-def test_real_containers_still_probe_and_transcode(tmp_path, suffix):
-    source = media.container(tmp_path / f"lecture.{suffix}", seconds=2, size="160x120")
-    info = probe(source, **LIMITS)
-    assert info.duration == pytest.approx(2, abs=0.2)
-    assert (info.width, info.height, info.has_audio) == (160, 120, True)
-    out = tmp_path / "out"
-    out.mkdir()
-    transcode(source, out, info, nice=0)
-    assert (out / "master.m3u8").exists() and (out / "poster.jpg").stat().st_size > 0
+def describe(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*media_tools.DESCRIBE, *args], capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_the_describer_honours_the_protocol_and_format_allow_lists(server, sentinel, tmp_path):
+    """PyAV is handed the same options as ffmpeg, and libavformat applies them: an HLS playlist
+    read as HLS (forced) fetches nothing over HTTP with only ``file`` allowed — and does with
+    ``http`` allowed too, so a fetch would be seen; a real MPEG-TS file is refused when
+    ``mpegts`` is not among the formats."""
+    playlist = tmp_path / "list.m3u8"
+    playlist.write_text(hls(f"{server.url}/seg.ts"))
+    refused = describe(*media_tools.input_args(playlist, "hls", allowed=("hls",)))
+    assert refused.returncode == 1 and server.requests == []
+    describe("-protocol_whitelist", "file,http,tcp", "-format_whitelist", "hls", "-f", "hls",
+             "-i", media_tools.input_url(playlist))
+    assert server.requests, "with http allowed, the playlist's segment is fetched"
+
+    recording = media.container(tmp_path / "lecture.ts")
+    assert describe(*media_tools.input_args(recording)).returncode == 0
+    refused = describe(*media_tools.input_args(recording, allowed=("mov", "matroska")))
+    assert refused.returncode == 1 and "not on whitelist" in refused.stderr
 
 
 def test_a_picture_is_still_called_a_picture(files):
@@ -201,7 +213,7 @@ def test_a_picture_is_still_called_a_picture(files):
 
 @pytest.fixture
 def runs(monkeypatch) -> list[list[str]]:
-    """The argv of every ffmpeg and ffprobe run, which still run for real."""
+    """The argv of every ffmpeg and describer run, which still run for real."""
     seen: list[list[str]] = []
     real = media_tools.run
 
@@ -213,12 +225,21 @@ def runs(monkeypatch) -> list[list[str]]:
     return seen
 
 
+def program(argv: list[str]) -> str:
+    """``ffmpeg`` or ``describe`` (PyAV's describer, run as a script by Python)."""
+    if list(argv[: len(media_tools.DESCRIBE)]) == list(media_tools.DESCRIBE):
+        return "describe"
+    assert argv[0] == media_tools.executable("ffmpeg"), argv
+    return "ffmpeg"
+
+
 def input_part(argv: list[str]) -> tuple[dict[str, str], str]:
     """The options before ``-i`` (as a dict) and the input, for a one-input command."""
     assert argv.count("-i") == 1, argv
     at = argv.index("-i")
     options = {}
-    for index, arg in enumerate(argv[1:at], start=1):
+    skip = len(media_tools.DESCRIBE) if program(argv) == "describe" else 1
+    for index, arg in enumerate(argv[skip:at], start=skip):
         if arg.startswith("-") and index + 1 < at and not argv[index + 1].startswith("-"):
             options[arg] = argv[index + 1]
     return options, argv[at + 1]
@@ -247,26 +268,26 @@ def test_every_run_on_an_upload_names_its_formats_and_protocols(
                              content_type="multipart/form-data", follow_redirects=True)
     assert "封面已更新" in answer.get_data(as_text=True)
 
-    programs = [Path(argv[0]).name for argv in runs]
-    assert programs.count("ffprobe") >= 4 and programs.count("ffmpeg") >= 4, programs
+    programs = [program(argv) for argv in runs]
+    assert programs.count("describe") >= 4 and programs.count("ffmpeg") >= 3, programs
     video_formats = media_tools.VIDEO_FORMATS
-    ffprobe_video, ffprobe_picture, ffmpeg_video, ffmpeg_cover = [], [], [], []
+    describe_video, describe_picture, ffmpeg_video, ffmpeg_cover = [], [], [], []
     for argv in runs:
         options, _ = input_part(argv)
-        if Path(argv[0]).name == "ffprobe":
+        if program(argv) == "describe":
             if "mov" in options["-format_whitelist"]:
-                ffprobe_video.append(argv)
+                describe_video.append(argv)  # describes and reads every packet
                 assert_allow_listed(argv, video_formats, None)
             else:
-                ffprobe_picture.append(argv)
+                describe_picture.append(argv)
         elif options.get("-f") == "png_pipe":
             ffmpeg_cover.append(argv)
             assert_allow_listed(argv, media_tools.IMAGE_FORMATS, "png_pipe")
         else:
             ffmpeg_video.append(argv)
-            assert_allow_listed(argv, video_formats, "mov")  # measure, transcode, poster
-    assert len(ffprobe_video) == 3 and len(ffmpeg_video) == 3 and len(ffmpeg_cover) == 1
-    for argv in ffprobe_picture:  # only to tell a picture from other files it refuses
+            assert_allow_listed(argv, video_formats, "mov")  # transcode, poster
+    assert len(describe_video) == 3 and len(ffmpeg_video) == 2 and len(ffmpeg_cover) == 1
+    for argv in describe_picture:  # only to tell a picture from other files it refuses
         options, _ = input_part(argv)
         assert options["-protocol_whitelist"] == "file"
         assert "hls" not in options["-format_whitelist"].split(",")
@@ -274,13 +295,17 @@ def test_every_run_on_an_upload_names_its_formats_and_protocols(
 
 def test_no_code_opens_an_input_but_through_the_allow_lists():
     """``-i`` and ``ffmpeg.input`` appear only where the options are built (and in the demo,
-    which reads ffmpeg's own test pictures)."""
+    which reads ffmpeg's own test pictures, and in the describer, which reads them);
+    ``av.open`` only in the describer."""
     root = Path(__file__).resolve().parents[2] / "lms"
     for path in root.rglob("*.py"):
         text = path.read_text()
         relative = path.relative_to(root).as_posix()
         if re.search(r'"-i"', text):
-            assert relative in {"courses/media_tools.py", "demo.py"}, relative
+            assert relative in {"courses/media_tools.py", "demo.py", "courses/describe.py"}, \
+                relative
+        if "av.open(" in text:
+            assert relative == "courses/describe.py", relative
         if "ffmpeg.input(" in text:
             assert relative == "courses/transcode.py", relative
             assert text.count("ffmpeg.input(") == 1
