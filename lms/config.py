@@ -194,6 +194,8 @@ def load(instance_path: Path) -> dict[str, Any]:
         "UPLOAD_CHUNK_BYTES": _env_int("UPLOAD_CHUNK_BYTES", 8 * 1024 * 1024),
         #: Uploads are refused when they would leave less free space than this on the media volume.
         "MEDIA_FREE_RESERVE_BYTES": _env_int("MEDIA_FREE_RESERVE_BYTES", 2 * 1024**3),
+        # What one provider's videos may take: originals and renditions together.
+        "PROVIDER_QUOTA_BYTES": _env_int("PROVIDER_QUOTA_BYTES", 200 * 1024**3),
         #: Lower CPU priority of ffmpeg, so pages stay responsive while it works.
         "TRANSCODE_NICE": _env_int("TRANSCODE_NICE", 10),
         #: A job whose heartbeat is older than this is taken to have died.

@@ -241,6 +241,8 @@ class Video(Base):
     height: Mapped[int | None]
     #: Directory of the published HLS renditions under the media root.
     rendition: Mapped[str | None] = mapped_column(sa.String(200))
+    #: Bytes of the published renditions, counted against the provider's storage quota.
+    rendition_bytes: Mapped[int | None] = mapped_column(sa.BigInteger)
     #: Transcode attempts so far.
     attempts: Mapped[int] = mapped_column(default=0)
     #: Last sign of life from the job working on it; a stale one means the worker died.

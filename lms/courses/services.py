@@ -227,6 +227,7 @@ def begin_upload(actor: User, course: Course, filename: str, size: int, title: s
               limit=megabytes(limit))
         )
     _check_free_space(size)
+    _check_quota(course.provider, size)
     open_uploads = sum(1 for v in course.videos if v.state is VideoState.uploading)
     if open_uploads >= MAX_OPEN_UPLOADS:
         raise UploadError(
@@ -259,6 +260,29 @@ def check_chunk(actor: User, video: Video, offset: int, length: int) -> None:
         raise UploadError(_("上传的数据超出了文件声明的大小。"))
     # Again for every chunk: other uploads and transcodes fill the volume meanwhile.
     _check_free_space(length)
+
+
+def storage_used(provider: Organisation) -> int:
+    """Bytes the provider's videos take: every original not refused (a refused one is deleted)
+    and every published rendition."""
+    used = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(
+            sa.case((Video.state == VideoState.refused, 0), else_=Video.size)
+            + sa.func.coalesce(Video.rendition_bytes, 0)
+        ), 0))
+        .join(Course, Course.id == Video.course_id)
+        .where(Course.provider_id == provider.id)
+    )
+    return int(used or 0)
+
+
+def _check_quota(provider: Organisation, size: int) -> None:
+    quota = current_app.config["PROVIDER_QUOTA_BYTES"]
+    used = storage_used(provider)
+    if used + size > quota:
+        raise UploadError(_(
+            "本机构的视频已占用 %(used)s，加上这个文件将超过上限 %(limit)s：请删除不再使用的视频，"
+            "或联系市人社局调整。", used=megabytes(used), limit=megabytes(quota)))
 
 
 def _check_free_space(size: int) -> None:

@@ -51,6 +51,11 @@ def new_work_dir(video_id: int) -> Path:
     return path
 
 
+def tree_bytes(directory: Path) -> int:
+    """Bytes of every file under ``directory``."""
+    return sum(path.stat().st_size for path in directory.rglob("*") if path.is_file())
+
+
 def publish(work_dir: Path, video_id: int, attempt: int) -> str:
     """Move a finished attempt into place in one rename; return its path under the media root."""
     final = rendition_root(video_id) / f"r{attempt}"

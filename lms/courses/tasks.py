@@ -126,9 +126,10 @@ def process_video(video_id: int) -> None:
         if not _record(video_id, attempt, heartbeat_at=utcnow()):
             logger.warning("video %s attempt %s lost its lease; not publishing", video_id, attempt)
             return
+        size = storage.tree_bytes(work)
         published = storage.publish(work, video_id, attempt)
         if not _record(video_id, attempt, state=VideoState.ready, rendition=published,
-                       progress=100):
+                       rendition_bytes=size, progress=100):
             shutil.rmtree(storage.media_root() / published, ignore_errors=True)
     except Exception:
         db.session.rollback()

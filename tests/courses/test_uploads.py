@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from lms.courses import storage
+from lms.courses import services, storage
 from lms.courses.models import Video, VideoState
 from lms.extensions import db
 from tests.courses.uploading import csrf_headers, send, start, upload
@@ -23,6 +23,8 @@ def test_a_good_video_becomes_playable_renditions(provider, course, files, app):
     published = storage.media_root() / row.rendition
     assert (published / "master.m3u8").exists() and (published / "poster.jpg").exists()
     assert not list(storage.rendition_root(row.id).glob(".work-*"))
+    # What the renditions take counts against the provider's quota.
+    assert row.rendition_bytes == storage.tree_bytes(published) > 0
 
 
 @pytest.mark.parametrize(
@@ -120,6 +122,21 @@ def test_free_space_is_checked_again_for_every_chunk(provider, course, app, monk
     monkeypatch.setitem(app.config, "MEDIA_FREE_RESERVE_BYTES", 0)
     assert send(provider, video["upload_url"], b"ABCDEFGHIJ", 10, headers).get_json()[
         "received"] == 20
+
+
+def test_a_provider_is_held_to_its_storage_quota(provider, course, files, app, monkeypatch):
+    """Originals and renditions together: once a ready video takes most of the quota, a new
+    upload that would pass it is refused before any byte, with what is used and the limit."""
+    ready = upload(provider, course.id, files["good"])
+    row = db.session.get(Video, ready["id"])
+    used = services.storage_used(course.provider)
+    assert used == row.size + row.rendition_bytes
+    monkeypatch.setitem(app.config, "PROVIDER_QUOTA_BYTES", used + 1000)
+    headers = csrf_headers(provider)
+    refused = start(provider, course.id, "next.mp4", 1001, headers)
+    assert refused.status_code == 400
+    assert "超过上限" in refused.get_json()["message"]
+    assert start(provider, course.id, "small.mp4", 1000, headers).status_code == 201
 
 
 def test_another_provider_cannot_touch_the_course(client, people, orgs, course, login_as):
