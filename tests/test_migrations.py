@@ -40,8 +40,8 @@ def test_title_series_are_seeded(app, database):
     assert len(names) == len(set(names)) >= 27
 
 
-def test_0009_widens_the_course_status_for_returned_and_keeps_every_course(tmp_path):
-    """A course may be stored as returned after 0009 (the CHECK constraint is widened in place:
+def test_0010_widens_the_course_status_for_returned_and_keeps_every_course(tmp_path):
+    """A course may be stored as returned after 0010 (the CHECK constraint is widened in place:
     on SQLite, a course's videos survive it); downgrading makes returned courses drafts again
     and refuses returned once more."""
     with fresh_database("returned", tmp_path) as url:
@@ -78,7 +78,7 @@ def test_0009_widens_the_course_status_for_returned_and_keeps_every_course(tmp_p
 
 
 
-def test_0010_frees_refused_numbers_and_keeps_what_references_users(tmp_path):
+def test_0011_frees_refused_numbers_and_keeps_what_references_users(tmp_path):
     """Rebuilding ``users`` on SQLite must not cascade to the rows that reference it; the
     number of a refused registration is free after the upgrade, held again after downgrade."""
     with fresh_database("refused", tmp_path) as url:
@@ -95,7 +95,7 @@ def test_0010_frees_refused_numbers_and_keeps_what_references_users(tmp_path):
                     "INSERT INTO role_assignments (user_id, role, granted_at)"
                     " VALUES (1, 'learner', '2026-01-01')"
                 )
-            flask_migrate.upgrade(revision="0010")
+            flask_migrate.upgrade(revision="0011")
             with db.engine.begin() as connection:
                 assert connection.exec_driver_sql(
                     "SELECT count(*) FROM role_assignments").scalar_one() == 1

@@ -1,5 +1,5 @@
 """The throttle table and the logs name no ID number and no client address: rows are keyed by an
-HMAC with the app's secret key; migration 0011 clears the rows keyed the old way."""
+HMAC with the app's secret key; migration 0009 clears the rows keyed the old way."""
 
 import logging
 
@@ -44,7 +44,7 @@ def test_keys_depend_on_the_secret_key(app, monkeypatch):
         assert throttle.account_key(UNKNOWN) != key
 
 
-def test_migration_0011_clears_rows_keyed_by_id_number(tmp_path):
+def test_migration_0009_clears_rows_keyed_by_id_number(tmp_path):
     with fresh_database("throttle_keys", tmp_path) as url:
         app = make_app(url)
         with app.app_context():
@@ -57,7 +57,7 @@ def test_migration_0011_clears_rows_keyed_by_id_number(tmp_path):
                     ),
                     {"key": f"account:{UNKNOWN}"},
                 )
-            flask_migrate.upgrade(revision="0011")
+            flask_migrate.upgrade(revision="0009")
             with db.engine.connect() as connection:
                 count = connection.scalar(sa.text("SELECT count(*) FROM login_throttles"))
             assert count == 0

@@ -5,8 +5,8 @@ longer holds its ID number, nor does an account whose number a city admin releas
 (``id_number_released_at``): the unique constraint on ``users.id_number`` becomes a unique
 index over the accounts that hold their number.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-30
 """
 
@@ -16,8 +16,8 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

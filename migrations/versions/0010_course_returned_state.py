@@ -11,16 +11,16 @@ changes nothing stored, which is the case SQLite's documentation allows for this
 
 Downgrade: returned courses become drafts again (their review note stays).
 
-Revision ID: 0009
-Revises: 0011
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-30
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0011"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

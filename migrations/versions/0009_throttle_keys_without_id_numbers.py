@@ -5,14 +5,14 @@ address; they are now keyed by an HMAC and the account is no longer locked, only
 address) pair. The old rows are cleared: they hold at most an hour of failures, and nobody is
 locked out by the upgrade (every lock in force ends with it).
 
-Revision ID: 0011
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-30
 """
 
 from alembic import op
 
-revision = "0011"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
