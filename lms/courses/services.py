@@ -471,24 +471,16 @@ def my_courses(user: User) -> list[tuple[Enrollment, int]]:
 
 # --- covers ----------------------------------------------------------------------------------
 
-def set_cover(actor: User, course: Course, data: bytes) -> str | None:
-    """Store a course's cover: a JPEG or PNG by its content, under the image caps
-    (``lms.files``), re-encoded (which drops anything else hidden in the file) to a JPEG at
-    most 960 pixels wide."""
+def receive_cover(actor: User, course: Course, data: bytes) -> str:
+    """Take a course's new cover: a JPEG or PNG by its content, under the image caps
+    (``lms.files``), kept for the job that re-encodes it (``tasks.reencode_cover``) outside the
+    request. Returns what to enqueue that job with."""
     require(course.can_edit(actor))
     try:
         image = intake.read_image(data)
     except intake.Refused as refused:
         raise UploadError(str(refused)) from None
-    name = f"covers/{course.id}-{os.urandom(4).hex()}.jpg"
-    target = storage.media_root() / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not storage.reencode_image(data, target, max_width=960, mime_type=image.mime_type):
-        raise UploadError(_("图片无法读取，可能已损坏。"))
-    old = course.cover
-    course.cover = name
-    db.session.flush()
-    return old  # the caller removes it once the new one is committed
+    return storage.keep_incoming_cover(course.id, data, image.mime_type)
 
 
 def abandoned_uploads(older_than: timedelta) -> list[Video]:

@@ -82,30 +82,53 @@ def display_name(raw: str) -> str:
     return name[:200] or "video"
 
 
-#: The demuxer that reads each image type a cover may be (``lms.files`` checked which it is).
-_IMAGE_DEMUXERS = {"image/jpeg": "jpeg_pipe", "image/png": "png_pipe"}
+#: The demuxer that reads each kind of cover upload, by the suffix it was kept under.
+_IMAGE_DEMUXERS = {".jpg": "jpeg_pipe", ".png": "png_pipe"}
 
 
-def reencode_image(data: bytes, target: Path, max_width: int, mime_type: str) -> bool:
+#: Cover uploads waiting for their re-encoding job, named ``<course id>-<random>.<jpg|png>``.
+INCOMING_COVERS = "covers/incoming"
+_COVER_SUFFIXES = {"image/jpeg": ".jpg", "image/png": ".png"}
+
+
+def keep_incoming_cover(course_id: int, data: bytes, mime_type: str) -> str:
+    """Write an uploaded cover (already checked by ``lms.files``) where its job will find it,
+    atomically; return its path under the media root."""
+    folder = media_root() / INCOMING_COVERS
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{course_id}-{os.urandom(4).hex()}{_COVER_SUFFIXES[mime_type]}"
+    partial = folder / f".{name}.part"
+    partial.write_bytes(data)
+    os.replace(partial, folder / name)
+    return f"{INCOMING_COVERS}/{name}"
+
+
+def incoming_covers() -> list[tuple[int, str]]:
+    """Every cover upload still waiting: (course id, path under the media root)."""
+    folder = media_root() / INCOMING_COVERS
+    found = []
+    for path in sorted(folder.glob("*-*.*")) if folder.is_dir() else []:
+        course_id = path.name.split("-", 1)[0]
+        if course_id.isdigit() and path.suffix in _COVER_SUFFIXES.values():
+            found.append((int(course_id), f"{INCOMING_COVERS}/{path.name}"))
+    return found
+
+
+def reencode_image(source: Path, target: Path, max_width: int) -> bool:
     """Decode an image with ffmpeg and write it again as a JPEG; False if it cannot be read.
 
-    ``mime_type`` is what ``lms.files.intake.read_image`` found: ffmpeg reads the file as that
-    image format only, from the local file only (``media_tools.input_args``)."""
-    demuxer = _IMAGE_DEMUXERS.get(mime_type)
+    ``source`` was checked by ``lms.files.intake.read_image`` and named for what it is: ffmpeg
+    reads it as that image format only, from the local file only (``media_tools.input_args``)."""
+    demuxer = _IMAGE_DEMUXERS.get(source.suffix)
     if demuxer is None:
         return False
-    source = target.with_suffix(".upload")
-    source.write_bytes(data)
-    try:
-        done = media_tools.run(
-            [
-                media_tools.executable("ffmpeg"), "-nostdin", "-v", "error", "-y",
-                *media_tools.input_args(source, demuxer, allowed=media_tools.IMAGE_FORMATS),
-                "-frames:v", "1",
-                "-vf", f"scale='min({max_width},iw)':-2", "-q:v", "3", str(target),
-            ],
-            timeout=60,
-        )
-        return done.returncode == 0 and target.exists() and target.stat().st_size > 0
-    finally:
-        source.unlink(missing_ok=True)
+    done = media_tools.run(
+        [
+            media_tools.executable("ffmpeg"), "-nostdin", "-v", "error", "-y",
+            *media_tools.input_args(source, demuxer, allowed=media_tools.IMAGE_FORMATS),
+            "-frames:v", "1",
+            "-vf", f"scale='min({max_width},iw)':-2", "-q:v", "3", str(target),
+        ],
+        timeout=60,
+    )
+    return done.returncode == 0 and target.exists() and target.stat().st_size > 0

@@ -9,6 +9,7 @@ lease: learners never see half a rendition.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import time
 from datetime import timedelta
@@ -20,7 +21,7 @@ from flask_babel import gettext as _
 
 from lms import jobs
 from lms.courses import storage
-from lms.courses.models import Video, VideoState
+from lms.courses.models import Course, Video, VideoState
 from lms.courses.probe import Refused, probe
 from lms.courses.transcode import Stopped, TranscodeFailed, transcode
 from lms.db import rowcount, utcnow
@@ -29,6 +30,7 @@ from lms.extensions import db
 logger = logging.getLogger(__name__)
 
 PROCESS_VIDEO = "courses.process_video"
+REENCODE_COVER = "courses.reencode_cover"
 #: Seconds between heartbeats (and progress writes) while ffmpeg works.
 HEARTBEAT_EVERY = 2.0
 
@@ -153,3 +155,39 @@ def unfinished_videos(include_queued: bool) -> list[tuple[str, tuple[Any, ...]]]
 
 
 jobs.RECOVERERS.append(unfinished_videos)
+
+
+@jobs.job(REENCODE_COVER)
+def reencode_cover(course_id: int, incoming: str) -> None:
+    """Make an uploaded cover the course's, re-encoded (which drops anything else hidden in the
+    file) to a JPEG at most 960 pixels wide. Run again after a crash it finds the upload gone
+    (done) or still there (does it); the upload goes only once the course points at the result."""
+    source = storage.media_root() / incoming
+    if not source.exists():
+        return
+    name = f"covers/{course_id}-{os.urandom(4).hex()}.jpg"
+    target = storage.media_root() / name
+    # ffmpeg first, with no transaction open (on SQLite one would hold the write lock).
+    made = storage.reencode_image(source, target, max_width=960)
+    course = db.session.get(Course, course_id) if made else None
+    if course is None:
+        logger.warning("cover %s of course %s not taken (unreadable, or the course is gone)",
+                       incoming, course_id)
+        target.unlink(missing_ok=True)
+        source.unlink(missing_ok=True)
+        return
+    old, course.cover = course.cover, name
+    db.session.commit()
+    if old:
+        (storage.media_root() / old).unlink(missing_ok=True)
+    source.unlink(missing_ok=True)
+
+
+def waiting_covers(include_queued: bool) -> list[tuple[str, tuple[Any, ...]]]:
+    """Cover uploads whose job never ran (the process stopped first)."""
+    if not include_queued:
+        return []
+    return [(REENCODE_COVER, waiting) for waiting in storage.incoming_covers()]
+
+
+jobs.RECOVERERS.append(waiting_covers)

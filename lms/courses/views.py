@@ -31,7 +31,7 @@ from lms.courses.models import (
     Video,
     VideoState,
 )
-from lms.courses.tasks import PROCESS_VIDEO
+from lms.courses.tasks import PROCESS_VIDEO, REENCODE_COVER
 from lms.extensions import db
 from lms.forms import ActionForm, choice_list
 from lms.orgs.forms import org_choices, title_series_choices
@@ -147,14 +147,12 @@ def cover(course_id: int) -> Response:
     form = CoverForm()
     if form.validate_on_submit():
         try:
-            old = services.set_cover(actor(), course, form.cover.data.read())
+            incoming = services.receive_cover(actor(), course, form.cover.data.read())
         except services.UploadError as exc:
             flash(str(exc), "error")
         else:
-            db.session.commit()
-            if old:
-                (storage.media_root() / old).unlink(missing_ok=True)
-            flash(_("封面已更新。"), "success")
+            jobs.enqueue(REENCODE_COVER, course.id, incoming)
+            flash(_("封面已收到，处理完成后即会显示。"), "success")
     else:
         flash(_("请选择图片。"), "error")
     return redirect(url_for("courses.edit", course_id=course.id))

@@ -266,7 +266,7 @@ def test_every_run_on_an_upload_names_its_formats_and_protocols(
     answer = provider.submit(f"/courses/{course.id}/cover",
                              {"cover": (io.BytesIO(bombs.png(320, 200)), "cover.png")},
                              content_type="multipart/form-data", follow_redirects=True)
-    assert "封面已更新" in answer.get_data(as_text=True)
+    assert "封面已收到" in answer.get_data(as_text=True)
 
     programs = [program(argv) for argv in runs]
     assert programs.count("describe") >= 4 and programs.count("ffmpeg") >= 3, programs
