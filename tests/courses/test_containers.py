@@ -47,17 +47,6 @@ def system_ffmpeg(tmp_path, monkeypatch):
     media_tools.executable.cache_clear()
 
 
-@pytest.fixture
-def runs(monkeypatch) -> list[list[str]]:
-    seen: list[list[str]] = []
-    real = media_tools.run
-
-    def recording(args, **kwargs):
-        seen.append(list(args))
-        return real(args, **kwargs)
-
-    monkeypatch.setattr(media_tools, "run", recording)
-    return seen
 
 
 @pytest.fixture(scope="module")

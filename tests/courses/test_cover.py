@@ -13,7 +13,7 @@ from PIL import Image
 
 from lms import jobs
 from lms.auth.models import Role
-from lms.courses import media_tools, services, storage, tasks
+from lms.courses import services, storage, tasks
 from lms.courses.models import Category, Course
 from lms.extensions import db
 from lms.orgs.models import OrgKind
@@ -55,8 +55,7 @@ def test_what_is_not_a_usable_image_is_refused_with_the_reason(client, login_as,
     assert course.cover is None
 
 
-def test_the_cover_is_re_encoded_by_a_job_not_in_the_request_and_survives_a_stop(tmp_path,
-                                                                                 monkeypatch):
+def test_the_cover_is_re_encoded_by_a_job_not_in_the_request_and_survives_a_stop(tmp_path, runs):
     """Taking the upload runs no ffmpeg; the in-process job runner makes the cover. An upload
     whose job never ran (the process stopped first) is found again when a runner starts."""
     with fresh_database("covers", tmp_path) as url:
@@ -68,10 +67,6 @@ def test_the_cover_is_re_encoded_by_a_job_not_in_the_request_and_survives_a_stop
             course = Course(title="课", category=Category.professional, provider=provider)
             db.session.add(course)
             db.session.commit()
-            runs: list[list[str]] = []
-            real_run = media_tools.run
-            monkeypatch.setattr(media_tools, "run",
-                                lambda args, **kw: runs.append(args) or real_run(args, **kw))
             first = services.receive_cover(keeper, course, bombs.png(320, 200))
             left = services.receive_cover(keeper, course, bombs.jpeg(640, 480))
             assert runs == []  # the request's part: checked and kept, nothing decoded

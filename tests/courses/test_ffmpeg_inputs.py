@@ -211,18 +211,6 @@ def test_a_picture_is_still_called_a_picture(files):
 
 # --- every run on user input carries the allow-lists -----------------------------------------
 
-@pytest.fixture
-def runs(monkeypatch) -> list[list[str]]:
-    """The argv of every ffmpeg and describer run, which still run for real."""
-    seen: list[list[str]] = []
-    real = media_tools.run
-
-    def recording(args, **kwargs):
-        seen.append(list(args))
-        return real(args, **kwargs)
-
-    monkeypatch.setattr(media_tools, "run", recording)
-    return seen
 
 
 def program(argv: list[str]) -> str:
