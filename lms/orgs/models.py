@@ -35,9 +35,10 @@ class Organisation(Base):
     __tablename__ = "organisations"
     __table_args__ = (
         sa.UniqueConstraint("kind", "name"),
+        # Only a unit has a supervising department. A unit may have none, and a 市直 unit
+        # (city-level) sits in no district: its declarations go to the city HR bureau.
         sa.CheckConstraint(
-            "kind <> 'unit' OR (district_id IS NOT NULL AND department_id IS NOT NULL)",
-            name="unit_has_district_and_department",
+            "kind = 'unit' OR department_id IS NULL", name="only_units_have_a_department"
         ),
     )
 
@@ -46,9 +47,9 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(sa.String(100))
     #: 统一社会信用代码 or another code the city uses; unique when given.
     code: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
-    #: The district a unit, department or provider sits in; None for city-level bodies.
+    #: The district a unit, department or provider sits in; None for city-level (市直) bodies.
     district_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
-    #: A unit's supervising department: the second level of review.
+    #: A unit's supervising department, the second level of review; None when it has none.
     department_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("organisations.id"), index=True
     )
@@ -67,6 +68,11 @@ class Organisation(Base):
     @property
     def kind_label(self) -> str:
         return str(ORG_KIND_LABELS[self.kind])
+
+    @property
+    def city_level(self) -> bool:
+        """市直: a body of the city itself, in no district."""
+        return self.district_id is None
 
 
 class TitleSeries(Base):

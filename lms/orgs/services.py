@@ -64,9 +64,12 @@ def create_organisation(
     district: Organisation | None = None,
     department: Organisation | None = None,
 ) -> Organisation:
-    """Add an organisation; a unit needs its district and supervising department."""
-    if kind is OrgKind.unit and (district is None or department is None):
-        raise ValueError(_("单位须选择所在区市和主管部门。"))
+    """Add an organisation. A unit without a district is a city-level (市直) unit; only a unit
+    has a supervising department, and it may have none."""
+    if kind is OrgKind.district and district is not None:
+        raise ValueError(_("区市不属于其他区市。"))
+    if department is not None and kind is not OrgKind.unit:
+        raise ValueError(_("只有单位有主管部门。"))
     if district is not None and district.kind is not OrgKind.district:
         raise ValueError("district must be a district")
     if department is not None and department.kind is not OrgKind.department:

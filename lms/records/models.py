@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms.auth.models import User
 from lms.courses.models import Category, Course
 from lms.db import Base, UTCDateTime, str_enum, utcnow
 
@@ -31,11 +32,17 @@ SOURCE_LABELS = {
 
 
 class LearningRecord(Base):
+    """One credited item. A revoked row stays, with who revoked it, when and why; every total
+    skips it (``LearningRecord.counts()``)."""
+
     __tablename__ = "learning_records"
     __table_args__ = (
         # A retry, a double click or two servers at once can never credit a course twice.
         sa.UniqueConstraint("user_id", "course_id"),
         sa.CheckConstraint("seconds > 0", name="seconds_positive"),
+        sa.CheckConstraint(
+            "(revoked_at IS NULL) = (revoke_reason IS NULL)", name="revocation_has_reason"
+        ),
         sa.Index("ix_learning_records_user_year", "user_id", "year"),
     )
 
@@ -51,5 +58,18 @@ class LearningRecord(Base):
     year: Mapped[int]
     source: Mapped[Source] = mapped_column(str_enum(Source, "record_source"))
     credited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    revoke_reason: Mapped[str | None] = mapped_column(sa.String(200))
 
     course: Mapped[Course | None] = relationship()
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @classmethod
+    def counts(cls) -> sa.ColumnElement[bool]:
+        """The rows every total adds up: those not revoked."""
+        return cls.revoked_at.is_(None)
