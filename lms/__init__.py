@@ -63,7 +63,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 #: Feature packages; each keeps its blueprint in ``__init__`` and its routes in ``views``.
-PACKAGES = ("main", "auth", "staff", "courses", "records", "exam", "audit")
+PACKAGES = ("main", "auth", "staff", "courses", "records", "exam", "audit", "declarations")
 
 
 def _register_blueprints(app: Flask) -> None:

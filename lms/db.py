@@ -102,3 +102,37 @@ def insert_once(session: Any, model: type[Row], **values: Any) -> Row | None:
 def rowcount(result: sa.Result[Any]) -> int:
     """Rows an UPDATE or DELETE touched (a cursor's result has the count; typing says Result)."""
     return cast(sa.CursorResult[Any], result).rowcount
+
+
+def append_only_statements(table: str) -> dict[str, list[str]]:
+    """The triggers that make ``table`` append-only: UPDATE, DELETE (and on SQLite INSERT OR
+    REPLACE of a taken id; on PostgreSQL TRUNCATE) refused by the database itself. A migration
+    keeps its own copy of what it ran; this is for schemas built from the models."""
+    refusal = f"{table} is append-only"
+    return {
+        "sqlite": [
+            f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{refusal}'); END",
+            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{refusal}'); END",
+            f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
+            f"WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id) "
+            f"BEGIN SELECT RAISE(ABORT, '{refusal}'); END",
+        ],
+        "postgresql": [
+            f"CREATE FUNCTION {table}_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN RAISE EXCEPTION USING MESSAGE = '{refusal}', DETAIL = TG_OP || ' refused', "
+            "ERRCODE = 'restrict_violation'; END $$",
+            f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_refuse()",
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_refuse()",
+        ],
+    }
+
+
+def append_only(table: sa.Table) -> None:
+    """Give ``table`` its append-only triggers whenever the models create it."""
+    for dialect, statements in append_only_statements(table.name).items():
+        for statement in statements:
+            event.listen(table, "after_create", sa.DDL(statement).execute_if(dialect=dialect))

@@ -35,6 +35,11 @@ ACTIONS = {
     "question.restore": _l("恢复试题"),
     "questions.import": _l("导入试题"),
     "exam.settings": _l("保存考试设置"),
+    "review.approve": _l("审核通过"),
+    "review.reject": _l("审核不通过"),
+    "review.return": _l("退回修改"),
+    "record.revoke": _l("撤销学时"),
+    "declaration.rules": _l("设定申报规则"),
 }
 
 #: What an entry may be about: the object's table, and what the page calls it.
@@ -44,6 +49,8 @@ OBJECT_TYPES = {
     "courses": _l("课程"),
     "question_banks": _l("题库"),
     "questions": _l("试题"),
+    "declarations": _l("学时申报"),
+    "learning_records": _l("学时记录"),
 }
 
 

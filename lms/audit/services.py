@@ -84,7 +84,7 @@ def record(
         actor_id=actor.id if actor else None,
         actor_name=actor.name if actor else None,
         actor_role=role.value if role else None,
-        actor_role_label=_chinese(ROLE_LABELS[role]) if role else None,
+        actor_role_label=chinese(ROLE_LABELS[role]) if role else None,
         actor_org_id=org.id if org else None,
         actor_org_name=org.name if org else None,
         action=action,
@@ -115,7 +115,7 @@ def _capacity(actor: User | None,
     return None, actor.unit
 
 
-def _chinese(label: object) -> str:
+def chinese(label: object) -> str:
     """A label as the pages' source language says it, whoever's language the request is in:
     the record keeps one wording."""
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):

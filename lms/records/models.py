@@ -44,11 +44,15 @@ class LearningRecord(Base):
             "(revoked_at IS NULL) = (revoke_reason IS NULL)", name="revocation_has_reason"
         ),
         sa.Index("ix_learning_records_user_year", "user_id", "year"),
+        # An approved declaration is credited once, however often its approval is retried.
+        sa.Index("uq_learning_records_declaration_id", "declaration_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     course_id: Mapped[int | None] = mapped_column(sa.ForeignKey("courses.id"))
+    #: The approved declaration (学时申报) it credits; the table belongs to a workflow above.
+    declaration_id: Mapped[int | None] = mapped_column(sa.ForeignKey("declarations.id"))
     #: What the item was called when it was credited.
     title: Mapped[str] = mapped_column(sa.String(120))
     category: Mapped[Category] = mapped_column(str_enum(Category, "record_category"))

@@ -1,0 +1,3 @@
+"""Declarations' pages."""
+
+from lms.declarations import models  # noqa: F401
