@@ -81,6 +81,7 @@ def _register_api(app: Flask) -> None:
     from lms import api
     from lms.api import views  # noqa: F401  (tokens, openapi.json, authentication)
     from lms.courses import api as courses_api  # noqa: F401
+    from lms.declarations import api as declarations_api  # noqa: F401
     from lms.exam import api as exam_api  # noqa: F401
     from lms.watching import api as watching_api  # noqa: F401
 
@@ -90,6 +91,7 @@ def _register_api(app: Flask) -> None:
 
 def _register_commands(app: Flask) -> None:
     from lms.courses.cli import media_cli, topic_cli, worker_command
+    from lms.declarations.cli import declarations_cli
     from lms.demo import demo_command
     from lms.exam.cli import exam_cli
     from lms.orgs.cli import org_cli
@@ -104,3 +106,4 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(media_cli)
     app.cli.add_command(watch_cli)
     app.cli.add_command(exam_cli)
+    app.cli.add_command(declarations_cli)

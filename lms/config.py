@@ -186,6 +186,11 @@ def load(instance_path: Path) -> dict[str, Any]:
         # A registration no unit reviewer decides on within this many days is refused
         # (``lms user expire-registrations``), freeing its ID number.
         "REGISTRATION_EXPIRE_DAYS": _env_int("REGISTRATION_EXPIRE_DAYS", 30),
+        # Declared hours: evidence files per declaration and the size of each; a year may be
+        # declared until this day (MM-DD) of the next year.
+        "DECLARATION_MAX_FILES": _env_int("DECLARATION_MAX_FILES", 5),
+        "DECLARATION_FILE_MAX_BYTES": _env_int("DECLARATION_FILE_MAX_BYTES", 10 * 1024 * 1024),
+        "DECLARATION_CUTOFF": _env("DECLARATION_CUTOFF", "01-31"),
         # Files in: caps on every uploaded sheet, image and PDF (see FILE_LIMITS above).
         **{name: _env_int(name, default) for name, default in FILE_LIMITS.items()},
         # Media: uploads, probing, transcoding, delivery.

@@ -173,6 +173,22 @@ class DecimalField(_Bounded, wtforms.DecimalField):
             self._refuse(self.out_of_range_message)
 
 
+class DateField(wtforms.DateField):
+    """A date (the city's) with the message in the pages' language."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_l("请按“年-月-日”填写日期，如 2026-03-01。")) from None
+
+
+def plausible_year(form: FlaskForm, field: Field) -> None:
+    """Year 1 or 9999 would overflow on its way to UTC (and nothing entered is that old)."""
+    if field.data and not 2000 <= field.data.year <= 2999:
+        raise ValidationError(_l("日期超出范围。"))
+
+
 def phone_field(form: FlaskForm, field: Field) -> None:
     field.data = (field.data or "").strip().replace(" ", "").replace("-", "")
     if not PHONE.match(field.data):

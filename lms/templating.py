@@ -13,12 +13,16 @@ from flask_login import current_user
 from lms.auth.idcard import mask_id_number
 from lms.auth.models import Role
 from lms.courses.models import credit_hours
+from lms.declarations import services as declarations
+from lms.records.services import CITY_TIME
 
 
 @dataclass(frozen=True)
 class NavItem:
     label: Any
     endpoint: str
+    #: What waits there for the user, shown beside the link.
+    count: int = 0
 
 
 def navigation() -> list[NavItem]:
@@ -29,6 +33,10 @@ def navigation() -> list[NavItem]:
     if current_user.has_role(Role.learner):
         items.append(NavItem(_l("我的课程"), "courses.my"))
         items.append(NavItem(_l("学习档案"), "records.year"))
+        items.append(NavItem(_l("学时申报"), "declarations.mine"))
+    if declarations.reviewer_of_anything(current_user):
+        items.append(NavItem(_l("申报审核"), "declarations.queue",
+                             declarations.waiting_count(current_user)))
     if current_user.has_role(Role.provider):
         items.append(NavItem(_l("课程管理"), "courses.mine"))
     if current_user.has_role(Role.exam_admin) or current_user.has_role(Role.provider):
@@ -54,6 +62,7 @@ def register_template_helpers(app: Flask) -> None:
         return {
             "navigation": navigation(),
             "Role": Role,
+            "city_time": CITY_TIME,
             "languages": current_app.config["LANGUAGES"],
             "current_language": locale,
             "html_lang": "zh-CN" if locale.startswith("zh") else locale,

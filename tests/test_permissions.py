@@ -5,8 +5,7 @@ A new route fails `test_every_route_is_in_the_matrix` until it is added here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,48 +18,23 @@ from lms.db import utcnow
 from lms.exam.models import CourseExam, ExamAttempt, Question, QuestionBank, QuestionImport
 from lms.exam.questions import true_false
 from lms.extensions import db
-
-ROLES = (
-    "anonymous", "learner", "provider", "other_provider", "exam_admin", "unit_reviewer",
-    "other_unit_reviewer",
-    "department_reviewer", "district_reviewer", "city_admin",
+from tests.declarations import matrix as declarations_matrix
+from tests.test_permissions_base import (
+    ADMIN,
+    BANK_KEEPERS,
+    BANK_MANAGERS,
+    COURSE_MANAGERS,
+    EVERYONE,
+    LOGIN,
+    PROVIDER,
+    PROVIDERS,
+    ROLES,
+    SIGNED_IN,
+    UNIT_MANAGERS,
+    Route,
+    allow,
+    api,
 )
-EVERYONE = frozenset(ROLES)
-SIGNED_IN = EVERYONE - {"anonymous"}
-LOGIN = "login"  # anonymous is redirected to the login page
-
-
-@dataclass(frozen=True)
-class Route:
-    endpoint: str
-    method: str
-    url: Callable[[object], str]
-    #: role → expected status; roles not named get `otherwise`.
-    expect: dict[str, int | str] = field(default_factory=dict)
-    otherwise: int | str = 403
-    label: str = ""
-
-    @property
-    def id(self) -> str:
-        return f"{self.method} {self.endpoint}" + (f" ({self.label})" if self.label else "")
-
-
-def allow(roles: frozenset[str] | set[str], status: int | str = 200) -> dict[str, int | str]:
-    return {role: status for role in roles} | ({} if "anonymous" in roles else {"anonymous": LOGIN})
-
-
-def api(roles: frozenset[str] | set[str], status: int = 200) -> dict[str, int | str]:
-    """API routes answer 401 to the anonymous instead of sending them to the login page."""
-    return {role: status for role in roles} | ({} if "anonymous" in roles else {"anonymous": 401})
-
-
-ADMIN = {"city_admin"}
-UNIT_MANAGERS = {"unit_reviewer", "city_admin"}
-PROVIDER = {"provider"}  # the course's own provider: other_provider must be refused
-PROVIDERS = {"provider", "other_provider"}
-COURSE_MANAGERS = {"provider", "city_admin"}
-BANK_KEEPERS = {"exam_admin", "provider", "other_provider"}
-BANK_MANAGERS = {"exam_admin", "provider"}  # of the provider's own bank
 
 MATRIX = [
     Route("main.index", "GET", lambda w: "/", allow(EVERYONE, 302)),
@@ -303,6 +277,7 @@ MATRIX = [
           api(COURSE_MANAGERS)),
     Route("api.upload_chunk", "PUT", lambda w: f"/api/v1/videos/{w.draft_video.id}/upload",
           api(PROVIDER, 400)),
+    *declarations_matrix.ROUTES,
 ]
 
 
@@ -325,6 +300,7 @@ class World:
     locked_bank: Any = None
     locked_question: Any = None
     locked_import: Any = None
+    declarations: Any = None
 
 
 @pytest.fixture
@@ -376,7 +352,7 @@ def world(orgs, people, course) -> World:
     db.session.flush()
     return World(orgs, people, course, draft_video, published, ready, link, bank, pending,
                  public, attempt, question, submitted, returned, locked_bank, locked_question,
-                 locked_import)
+                 locked_import, declarations_matrix.build(people))
 
 
 def test_every_route_and_method_is_in_the_matrix(app):

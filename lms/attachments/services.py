@@ -43,19 +43,25 @@ def clean_filename(name: str | None) -> str:
     return base[:200] or _("附件")
 
 
-def store(data: bytes, filename: str | None, folder: str, *, max_bytes: int,
-          uploaded_by_id: int | None) -> Attachment:
-    """Keep a PDF, JPEG or PNG read by its content: ``Refused`` (with the reason, naming the
-    file) before anything is written when it is none of those, or over ``max_bytes``. Flushed;
-    the file is on disk before the row is, so a row always has its bytes."""
+def accept(data: bytes, filename: str | None, *, max_bytes: int) -> intake.Identified:
+    """What a PDF, JPEG or PNG is, read by its content; ``Refused`` (naming the file) when it
+    is none of those, or over ``max_bytes``."""
     name = clean_filename(filename)
     if len(data) > max_bytes:
         raise Refused(_("「%(name)s」超过 %(limit)s，请压缩后再上传。",
                         name=name, limit=megabytes(max_bytes)))
     try:
-        found = intake.identify(data)
+        return intake.identify(data)
     except Refused as exc:
         raise Refused(_("「%(name)s」：%(reason)s", name=name, reason=exc.message)) from None
+
+
+def store(data: bytes, filename: str | None, folder: str, *, max_bytes: int,
+          uploaded_by_id: int | None) -> Attachment:
+    """Keep an upload ``accept`` takes (``Refused`` before anything is written otherwise).
+    Flushed; the file is on disk before the row is, so a row always has its bytes."""
+    found = accept(data, filename, max_bytes=max_bytes)
+    name = clean_filename(filename)
     relative = f"{folder}/{secrets.token_hex(16)}{EXTENSIONS[found.mime_type]}"
     target = media_root() / relative
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -7,14 +7,13 @@ import unicodedata
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import DateField, Field, SelectField, StringField, ValidationError
+from wtforms import Field, SelectField, StringField, ValidationError
 from wtforms.validators import Length, NumberRange, Optional
 
 from lms.audit.models import ACTIONS, OBJECT_TYPES
 from lms.audit.services import Search
 from lms.db import MAX_ID
-from lms.forms import Form, IntegerField, choice_list
+from lms.forms import DateField, Form, IntegerField, choice_list, plausible_year
 
 FULL_ID_NUMBER = re.compile(r"[0-9]{15,}")
 _WRONG_ID = _l("编号不正确。")
@@ -29,22 +28,6 @@ def has_full_id_number(text: str | None) -> bool:
     """The search is a GET: a full ID number in it would sit in the URL, the server's logs and
     the links of the page, so it is refused."""
     return bool(FULL_ID_NUMBER.search(unicodedata.normalize("NFKC", text or "")))
-
-
-class LocalDateField(DateField):
-    """A date (the city's) with the message in the pages' language."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(_l("请按“年-月-日”填写日期，如 2026-03-01。")) from None
-
-
-def _plausible_year(form: FlaskForm, field: Field) -> None:
-    """Year 1 or 9999 would overflow on its way to UTC (and no entry is that old)."""
-    if field.data and not 2000 <= field.data.year <= 2999:
-        raise ValidationError(_l("日期超出范围。"))
 
 
 class LocalIntegerField(IntegerField):
@@ -68,8 +51,8 @@ class SearchForm(Form):
         validators=[Optional(), NumberRange(min=1, max=MAX_ID, message=_WRONG_ID)]
     )
     action = SelectField(_l("操作"), default="")
-    start = LocalDateField(_l("起始日期"), validators=[Optional(), _plausible_year])
-    end = LocalDateField(_l("截止日期"), validators=[Optional(), _plausible_year])
+    start = DateField(_l("起始日期"), validators=[Optional(), plausible_year])
+    end = DateField(_l("截止日期"), validators=[Optional(), plausible_year])
     object_type = SelectField(_l("对象类型"), default="")
     object_id = LocalIntegerField(
         _l("对象编号"),

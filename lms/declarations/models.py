@@ -134,6 +134,11 @@ class Declaration(Base):
         """Its declarant, the city admin, and the reviewers whose scope covers its unit."""
         return user.id == self.user_id or user.is_city_admin or self.in_scope_of(user)
 
+    def can_review(self, user: User) -> bool:
+        """Take part in its review (whether a step is theirs now is ``reviews.capacity``): the
+        reviewers whose scope covers it and the city, never its declarant."""
+        return user.id != self.user_id and (user.is_city_admin or self.in_scope_of(user))
+
     def in_scope_of(self, user: User) -> bool:
         unit = self.unit
         return (

@@ -302,14 +302,18 @@ def decide(
 
 def _approved_amount(workflow: Workflow[S], subject: S, review: Review, action: Action,
                      amount: int | None, reason: str | None) -> int | None:
+    """What an approval approves: as given (never above the claim, a reduction below what
+    the previous level approved needing a reason), else what the previous level approved."""
     claimed = workflow.amount(subject)
     if action is not Action.approve or claimed is None:
         return None
+    before = next((d.amount for d in reversed(review.round_decisions)
+                   if d.action is Action.approve and d.amount is not None), claimed)
     if amount is None:
-        return claimed
+        return before
     if not 0 < amount <= claimed:
         raise ReviewRefused(_("核定数不能超过申报数，且须大于零。"), field="amount")
-    if amount < claimed and reason is None:
+    if amount < before and reason is None:
         raise ReviewRefused(_("核减须填写理由。"), field="reason")
     return amount
 

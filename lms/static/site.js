@@ -38,3 +38,13 @@ for (const box of document.querySelectorAll("[data-filter-for]")) {
     select.value = chosen;
   });
 }
+
+// A header checkbox (data-check-all names the checkboxes) ticks or clears every one of them.
+for (const all of document.querySelectorAll("[data-check-all]")) {
+  all.addEventListener("change", () => {
+    const form = all.closest("form");
+    for (const box of form.querySelectorAll(`input[name="${all.dataset.checkAll}"]`)) {
+      box.checked = all.checked;
+    }
+  });
+}

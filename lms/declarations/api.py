@@ -1,0 +1,1 @@
+"""The learner's declarations over the JSON API."""
