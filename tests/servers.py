@@ -66,3 +66,27 @@ def at_once(*calls: Any) -> list[Any]:
     for thread in threads:
         thread.join()
     return results
+
+
+class Browser:
+    """One person's login (cookie and CSRF token), sending forms to any server."""
+
+    def __init__(self, app: Any, id_number: str, password: str) -> None:
+        from tests.conftest import Client
+
+        app.test_client_class = Client
+        client = app.test_client()
+        response = client.submit("/login", {"id_number": id_number, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        self.csrf = client.csrf_token("/home")
+        self.cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+
+    def post(self, server: Server, path: str, data: dict[str, str] | None = None
+             ) -> tuple[int, str]:
+        from urllib.parse import urlencode
+
+        status, body = server.send(
+            "POST", path, urlencode({"csrf_token": self.csrf, **(data or {})}).encode(),
+            {"Cookie": f"lms_session={self.cookie}",
+             "Content-Type": "application/x-www-form-urlencoded"})
+        return status, body.decode("utf-8", "replace")

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
 from wtforms import (
     BooleanField,
+    HiddenField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -17,7 +18,7 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from lms.courses.models import CATEGORY_LABELS, SECONDS_PER_CREDIT_HOUR, Category
 from lms.declarations.models import TYPE_LABELS, DeclarationType
@@ -80,10 +81,19 @@ class DecisionForm(Form):
         _half_steps])
     reason = TextAreaField(_l("理由"), validators=[
         Optional(), Length(max=500, message=_l("最多 500 个字。"))])
+    #: The round and step the reviewer was shown: a decision made meanwhile is told apart.
+    round = HiddenField(validators=[Optional(), Regexp(r"^[0-9]{1,4}$")])
+    position = HiddenField(validators=[Optional(), Regexp(r"^[0-9]{1,4}$")])
 
     @property
     def chosen(self) -> Action:
         return Action(self.action.data)
+
+    @property
+    def seen(self) -> tuple[int, int] | None:
+        if self.round.data and self.position.data:
+            return int(self.round.data), int(self.position.data)
+        return None
 
 
 class BatchForm(Form):

@@ -262,13 +262,13 @@ def withdraw(user: User, declaration: Declaration) -> None:
 
 
 def decide(user: User, declaration: Declaration, action: Action, *, reason: str | None,
-           seconds: int | None = None) -> Decision:
+           seconds: int | None = None, seen: tuple[int, int] | None = None) -> Decision:
     """One reviewer's decision on the step waiting; ``reviews.ReviewRefused`` says why not."""
     review = declaration.review
     if review is None:
         raise reviews.ReviewRefused(_("该申报尚未提交。"))
     return reviews.decide(WORKFLOW, declaration, review, user, action, reason=reason,
-                          amount=seconds, when=clock.now())
+                          amount=seconds, when=clock.now(), seen=seen)
 
 
 def approve_each(user: User, ids: Sequence[int]) -> reviews.Batch[Declaration]:

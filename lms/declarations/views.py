@@ -250,6 +250,7 @@ def decide(declaration_id: int) -> Any:
             services.decide(
                 user, declaration, form.chosen, reason=form.reason.data,
                 seconds=seconds_of(form.hours.data) if form.hours.data is not None else None,
+                seen=form.seen,
             )
         except ReviewRefused as exc:
             db.session.rollback()

@@ -260,13 +260,15 @@ def waiting_for(user: User, workflow: Workflow[Any]) -> sa.Select[tuple[Review, 
 def decide(
     workflow: Workflow[S], subject: S, review: Review, user: User, action: Action, *,
     reason: str | None, when: datetime, amount: int | None = None,
+    seen: tuple[int, int] | None = None,
 ) -> Decision:
     """Decide the current step of ``subject``'s review: approve (with ``amount`` reduced, a
-    reason then required), reject or return (a reason required). ``ReviewRefused`` says why
-    not; ``AlreadyDecided`` when another decision came first."""
+    reason then required), reject or return (a reason required). ``seen``: the (round, step)
+    the reviewer was shown. ``ReviewRefused`` says why not; ``AlreadyDecided`` when another
+    decision came first."""
     step = review.current_step
-    if step is None:
-        raise AlreadyDecided(_("该事项当前不在审核中，可能已由他人处理。"))
+    if step is None or (seen is not None and seen != (step.round, step.position)):
+        raise AlreadyDecided(_("该事项已由他人处理，请刷新后查看。"))
     if user.id == review.owner_id:
         raise ReviewRefused(_("不能审核本人提交的事项。"))
     acting = capacity(user, review, step)

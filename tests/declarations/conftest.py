@@ -34,11 +34,12 @@ def form(**changes: Any) -> dict[str, Any]:
 
 def draft(user: Any, *, hours: float = 12, files: int = 1, title: str = "全国医院感染管理培训班",
           kind: DeclarationType = DeclarationType.training,
-          end: date | None = None) -> Declaration:
+          end: date | None = None, days: int = 3,
+          category: Category = Category.professional) -> Declaration:
     end = end or services.today() - timedelta(days=7)
     fields = services.Fields(
         type=kind, title=title, organiser="山东省卫生健康委员会",
-        start_date=end - timedelta(days=2), end_date=end, category=Category.professional,
+        start_date=end - timedelta(days=days - 1), end_date=end, category=category,
         claimed_seconds=int(hours * 2700),
     )
     uploads = [(f"证书{i}.pdf", a_pdf()) for i in range(files)]
