@@ -1,6 +1,6 @@
 """Demo content for a newcomer to click through: organisations, one account per role,
-published courses with short real videos, and a question bank with an exam for every public
-course.
+published courses with short real videos, a question bank with an exam for every public
+course, and the demo learner's declared hours in every state of their review.
 
 Idempotent: running it again adds only what is missing.
 """
@@ -8,6 +8,8 @@ Idempotent: running it again adds only what is missing.
 from __future__ import annotations
 
 import logging
+import zlib
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,11 +27,14 @@ from lms.courses.models import Category, Course, CourseStatus, Topic, Video, Vid
 from lms.courses.services import topic_year
 from lms.courses.tasks import process_video
 from lms.db import utcnow
+from lms.declarations import services as declarations
+from lms.declarations.models import DeclarationType
 from lms.exam import services as exams
 from lms.exam.models import Question, QuestionBank, ShowAfter
 from lms.exam.questions import Draft, QuestionType, true_false
 from lms.extensions import db
 from lms.orgs.models import Organisation, OrgKind, TitleSeries
+from lms.reviews.models import Action
 from lms.staff.services import add_role
 
 logger = logging.getLogger(__name__)
@@ -277,6 +282,79 @@ def _make_video(path: Path, seconds: int, picture: str) -> None:
         raise RuntimeError(f"ffmpeg could not make a demo video: {done.stderr[-300:]}")
 
 
+#: The demo learner's declarations: (title, type, days, hours, ended days ago, what happens).
+DECLARATIONS = (
+    ("全国医院感染管理培训班", DeclarationType.training, 3, 12, 40, "approved"),
+    ("山东省护理学会年会", DeclarationType.training, 2, 16, 30, "at_district"),
+    ("基层医疗卫生机构义诊", DeclarationType.expert_service, 1, 4, 25, "at_department"),
+    ("医学论文发表：院内感染防控", DeclarationType.achievement, 1, 10, 20, "at_unit"),
+    ("高等教育自学考试：护理管理学", DeclarationType.self_study, 1, 8, 15, "returned"),
+    ("某商业公司产品推介会", DeclarationType.training, 1, 6, 12, "rejected"),
+    ("急诊急救技能培训", DeclarationType.training, 2, 10, 5, "draft"),
+)
+
+
+def seed_declarations() -> None:
+    """The demo learner's declarations, one in each state, and some waiting at every level of
+    the chain (unit → department → district). Skipped once the learner has any."""
+    learner = db.session.scalar(sa.select(User).where(User.name == "张伟"))
+    found = [db.session.scalar(sa.select(User).where(User.name == name))
+             for name in ("王芳", "刘洋", "陈静")]
+    reviewers = [user for user in found if user is not None]
+    if learner is None or len(reviewers) < len(found) or declarations.mine(learner):
+        return
+    today = declarations.today()
+    for title, kind, days, hours, ago, fate in DECLARATIONS:
+        end = today - timedelta(days=ago)
+        made = declarations.save(learner, None, declarations.Fields(
+            type=kind, title=title, organiser="山东省卫生健康委员会",
+            start_date=end - timedelta(days=days - 1), end_date=end,
+            category=Category.professional, claimed_seconds=hours * 2700,
+            description="演示数据。",
+        ), [("证书.pdf", _certificate(title))])
+        if fate == "draft":
+            continue
+        declarations.submit(learner, made, acknowledged=True)
+        steps = {"at_unit": 0, "at_department": 1, "at_district": 2, "approved": 3}
+        for reviewer in reviewers[:steps.get(fate, 0)]:
+            reduce = fate == "approved" and reviewer is reviewers[1]
+            declarations.decide(reviewer, made, Action.approve,
+                                reason="按实际参加天数核定" if reduce else None,
+                                seconds=(hours - 2) * 2700 if reduce else None)
+        if fate == "returned":
+            declarations.decide(reviewers[0], made, Action.send_back,
+                                reason="请上传加盖公章的成绩证明。")
+        elif fate == "rejected":
+            declarations.decide(reviewers[0], made, Action.reject,
+                                reason="商业推介活动不属于继续教育。")
+    db.session.flush()
+
+
+def _certificate(title: str) -> bytes:
+    """A one-page PDF standing for a certificate (its text in ASCII: no font to embed)."""
+    text = f"Demo certificate #{zlib.crc32(title.encode()) % 10_000:04d}".encode()
+    stream = b"BT /F1 24 Tf 72 720 Td (" + text + b") Tj ET"
+    bodies = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(bodies, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(bodies) + 1, xref)
+    return bytes(out)
+
+
 @click.command("demo")
 @click.option("--no-videos", is_flag=True, help="accounts and organisations only")
 @click.option("--staging-copy", is_flag=True,
@@ -291,6 +369,8 @@ def demo_command(no_videos: bool, staging_copy: bool) -> None:
             "Run `lms demo --staging-copy` only if this database is a staging copy."
         )
     accounts = seed_demo()
+    db.session.commit()
+    seed_declarations()
     db.session.commit()
     if not no_videos:
         added = seed_courses()

@@ -77,6 +77,14 @@ def mine(user: User) -> list[Declaration]:
     ))
 
 
+def status_counts(user: User) -> dict[Status, int]:
+    """How many of the learner's declarations stand where, for their home page."""
+    counts: dict[Status, int] = {}
+    for declaration in mine(user):
+        counts[declaration.status] = counts.get(declaration.status, 0) + 1
+    return counts
+
+
 # --- drafting --------------------------------------------------------------------------------
 
 

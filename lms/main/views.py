@@ -8,7 +8,8 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from lms.auth.guards import actor
-from lms.auth.models import AccountState, User
+from lms.auth.models import AccountState, Role, User
+from lms.declarations import services as declarations
 from lms.extensions import db
 from lms.i18n import LANGUAGE_COOKIE
 from lms.main import bp
@@ -31,7 +32,12 @@ def home() -> str:
             .select_from(User)
             .where(User.unit_id == unit.id, User.state == AccountState.pending)
         )
-    return render_template("main/home.html", user=user, pending=pending)
+    return render_template(
+        "main/home.html", user=user, pending=pending,
+        waiting=declarations.waiting_count(user)
+        if declarations.reviewer_of_anything(user) else None,
+        mine=declarations.status_counts(user) if user.has_role(Role.learner) else {},
+    )
 
 
 @bp.route("/language/<code>")
