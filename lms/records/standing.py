@@ -35,6 +35,8 @@ from lms.records.models import LearningRecord
 from lms.records.services import Requirement
 
 PAGE_SIZE = 50
+#: No page is asked for past this one (the offset stays a number every database takes).
+MAX_PAGE = 10**6
 #: Rows read per round trip when an export streams them.
 BATCH = 1000
 
@@ -110,8 +112,14 @@ class StaffYear:
                 for key, (label, hours) in TARGETS.items()]
 
     @property
+    def seconds(self) -> list[int]:
+        """Compulsory, elective, public, professional, total: as ``TARGETS`` lists them."""
+        return [self.compulsory, self.elective, self.public, self.professional, self.total]
+
+    @property
     def complete(self) -> bool:
-        return all(r.met for r in self.requirements)
+        return all(seconds >= hours * SECONDS_PER_CREDIT_HOUR
+                   for seconds, (_, hours) in zip(self.seconds, TARGETS.values(), strict=True))
 
 
 @dataclass(frozen=True)
@@ -158,7 +166,7 @@ class UnitTable:
 # --- the SQL ------------------------------------------------------------------------------------
 
 
-def _staff(units: sa.ColumnElement[bool], year: int) -> sa.Subquery:
+def _staff(units: sa.ColumnElement[bool], year: int) -> sa.Select[Any]:
     """One row per staff member of the units ``units`` picks (a condition on ``User.unit_id``):
     seconds credited in ``year`` by kind, and whether the year is complete (1) or not (0)."""
     lr = LearningRecord
@@ -191,18 +199,17 @@ def _staff(units: sa.ColumnElement[bool], year: int) -> sa.Subquery:
                   sa.case((sa.and_(*met), 1), else_=0).label("complete"))
         .outerjoin(sums, sums.c.user_id == User.id)
         .where(units, User.state == AccountState.active, learner)
-        .subquery("staff")
     )
 
 
-def _counts(staff: sa.Subquery) -> Counts:
+def _counts(staff: sa.Subquery | sa.CTE) -> Counts:
     total, complete = db.session.execute(
         sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(staff.c.complete), 0))
     ).one()
     return Counts(int(total), int(complete))
 
 
-def _staff_select(staff: sa.Subquery, query: StaffQuery) -> sa.Select[Any]:
+def _staff_select(staff: sa.Subquery | sa.CTE, query: StaffQuery) -> sa.Select[Any]:
     """The staff the query shows, in its order (name, then id, break every tie)."""
     select = sa.select(staff.c.user_id, staff.c.name, staff.c.id_number, staff.c.compulsory,
                        staff.c.elective, staff.c.professional)
@@ -219,11 +226,10 @@ def _staff_select(staff: sa.Subquery, query: StaffQuery) -> sa.Select[Any]:
     return select.order_by(*keys, staff.c.name, staff.c.user_id)
 
 
-def _page(select: sa.Select[Any], page: int, most: int) -> tuple[list[sa.Row[Any]], int, int]:
-    """Page ``page`` of ``select`` (at most ``most`` rows match): its rows, the page it is
-    after clamping, and how many rows match, counted in the same query."""
-    pages = max(1, -(-most // PAGE_SIZE))
-    page = min(max(page, 1), pages)
+def _page(select: sa.Select[Any], page: int) -> tuple[list[sa.Row[Any]], int, int]:
+    """Page ``page`` of ``select``: its rows, the page it is after clamping, and how many rows
+    match, counted in the same query (a page past the end costs a count and another try)."""
+    page = min(max(page, 1), MAX_PAGE)
     counted = select.add_columns(sa.func.count().over().label("matched"))
     rows = list(db.session.execute(counted.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
     if not rows and page > 1:  # fewer match than ``most``: the last page there is
@@ -244,9 +250,16 @@ def _staff_year(row: sa.Row[Any]) -> StaffYear:
 def staff_table(actor: User, unit: Organisation, query: StaffQuery) -> StaffTable:
     """A page of ``unit``'s staff with their year, sorted and filtered over all of them."""
     require(actor.can_see_staff_year_of(unit))
-    staff = _staff(User.unit_id == unit.id, query.year)
-    counts = _counts(staff)
-    rows, page, matched = _page(_staff_select(staff, query), query.page, counts.staff)
+    # One statement: the sums are made once (PostgreSQL keeps a CTE named twice) for the page
+    # and for the unit's counts.
+    staff = _staff(User.unit_id == unit.id, query.year).cte("staff")
+    everyone = sa.select(sa.func.count()).select_from(staff).scalar_subquery()
+    complete = sa.select(sa.func.coalesce(sa.func.sum(staff.c.complete), 0)).scalar_subquery()
+    select = _staff_select(staff, query).add_columns(everyone.label("everyone"),
+                                                     complete.label("everyone_complete"))
+    rows, page, matched = _page(select, query.page)
+    counts = (Counts(int(rows[0].everyone), int(rows[0].everyone_complete)) if rows
+              else _counts(staff))
     items = [_staff_year(row) for row in rows]
     return StaffTable(unit, query, counts,
                       Page(items, page, max(1, -(-matched // PAGE_SIZE)), matched))
@@ -255,7 +268,7 @@ def staff_table(actor: User, unit: Organisation, query: StaffQuery) -> StaffTabl
 def staff_rows(unit: Organisation, query: StaffQuery) -> Iterator[StaffYear]:
     """Every staff member the query shows, in its order, streamed."""
     result = db.session.execute(
-        _staff_select(_staff(User.unit_id == unit.id, query.year), query)
+        _staff_select(_staff(User.unit_id == unit.id, query.year).subquery("staff"), query)
         .execution_options(yield_per=BATCH)
     )
     for row in result:
@@ -276,14 +289,14 @@ def export_staff(actor: User, unit: Organisation, query: StaffQuery) -> bytes:
                        freeze="A2")
     sheet.header(str(title) for title in STAFF_HEADERS)
     written = 0
+    yes, no = _("是"), _("否")
 
     def rows() -> Iterable[list[object]]:
         nonlocal written
         for person in staff_rows(unit, query):
             written += 1
-            yield [person.name, person.id_number,
-                   *(_hours(r.seconds) for r in person.requirements),
-                   _("是") if person.complete else _("否")]
+            yield [person.name, person.id_number, *map(_hours, person.seconds),
+                   yes if person.complete else no]
 
     sheet.rows(rows())
     data = book.save()
@@ -324,7 +337,8 @@ def unit_scope(actor: User) -> sa.ColumnElement[bool]:
 def _unit_select(actor: User, year: int, query: UnitQuery | None = None
                  ) -> tuple[sa.Select[Any], sa.Subquery]:
     scope = unit_scope(actor)
-    staff = _staff(User.unit_id.in_(sa.select(Organisation.id).where(scope)), year)
+    staff = _staff(User.unit_id.in_(sa.select(Organisation.id).where(scope)),
+                   year).subquery("staff")
     per_unit = (sa.select(staff.c.unit_id, sa.func.count().label("staff"),
                           sa.func.sum(staff.c.complete).label("complete"))
                 .group_by(staff.c.unit_id).subquery("per_unit"))
@@ -361,9 +375,7 @@ def unit_table(actor: User, query: UnitQuery) -> UnitTable:
     """A page of the units ``actor`` sees, each with its complete and incomplete staff."""
     require(actor.sees_units_standing)
     select, staff = _unit_select(actor, query.year, query)
-    units = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Organisation).where(unit_scope(actor))) or 0
-    rows, page, matched = _page(select, query.page, units)
+    rows, page, matched = _page(select, query.page)
     items = [_unit_year(row) for row in rows]
     return UnitTable(query, _counts(staff),
                      Page(items, page, max(1, -(-matched // PAGE_SIZE)), matched))
