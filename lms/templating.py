@@ -43,6 +43,11 @@ def navigation() -> list[NavItem]:
         items.append(NavItem(_l("题库"), "exam.banks"))
     if current_user.has_role(Role.unit_reviewer) or current_user.is_city_admin:
         items.append(NavItem(_l("人员管理"), "staff.index"))
+    if (current_user.is_city_admin or current_user.has_role(Role.department_reviewer)
+            or current_user.has_role(Role.district_reviewer)):
+        items.append(NavItem(_l("学时统计"), "records.units"))
+    elif current_user.has_role(Role.unit_reviewer):
+        items.append(NavItem(_l("本单位学时"), "records.units"))
     if current_user.is_city_admin:
         items.append(NavItem(_l("账号与角色"), "staff.accounts"))
         items.append(NavItem(_l("机构"), "staff.organisations"))

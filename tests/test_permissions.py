@@ -36,6 +36,8 @@ from tests.test_permissions_base import (
     api,
 )
 
+SUPERVISORS = {"department_reviewer", "district_reviewer", "city_admin"}  # of units
+
 MATRIX = [
     Route("main.index", "GET", lambda w: "/", allow(EVERYONE, 302)),
     Route("main.home", "GET", lambda w: "/home", allow(SIGNED_IN)),
@@ -164,6 +166,24 @@ MATRIX = [
     # Anyone signed in gets as far as reading the body; the playback decides (tests/watching).
     Route("api.heartbeat", "POST", lambda w: "/api/v1/heartbeats", api(SIGNED_IN, 400)),
     Route("records.year", "GET", lambda w: "/record/", allow({"learner"})),
+    # The staff's year: a unit's staff for its reviewer, its department's and district's
+    # reviewers and the city admin (IDs masked); the full-ID export for the unit's reviewer and
+    # the city admin only; the per-unit table for supervisors (a reviewer of one unit is sent
+    # to it).
+    Route("records.units", "GET", lambda w: "/record/units",
+          allow(SUPERVISORS) | {"unit_reviewer": 302, "other_unit_reviewer": 302}),
+    Route("records.units_excel", "GET", lambda w: "/record/units.xlsx",
+          allow(SUPERVISORS | {"unit_reviewer", "other_unit_reviewer"})),
+    Route("records.staff", "GET", lambda w: f"/record/units/{w.orgs.unit.id}",
+          allow(SUPERVISORS | {"unit_reviewer"})),
+    Route("records.staff", "GET", lambda w: f"/record/units/{w.orgs.other_unit.id}",
+          allow({"department_reviewer", "city_admin", "other_unit_reviewer"}),
+          label="other district"),
+    Route("records.staff_excel", "GET", lambda w: f"/record/units/{w.orgs.unit.id}/staff.xlsx",
+          allow(UNIT_MANAGERS)),
+    Route("records.staff_excel", "GET",
+          lambda w: f"/record/units/{w.orgs.other_unit.id}/staff.xlsx",
+          allow({"other_unit_reviewer", "city_admin"}), label="other district"),
     # Question banks: the city's exam admins keep every bank, a provider its own.
     Route("exam.banks", "GET", lambda w: "/exam/banks", allow(BANK_KEEPERS)),
     Route("exam.banks", "POST", lambda w: "/exam/banks", allow(BANK_KEEPERS)),

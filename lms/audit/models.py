@@ -21,6 +21,7 @@ ACTIONS = {
     "account.release": _l("释放身份证号"),
     "staff.import": _l("导入人员"),
     "staff.reset_password": _l("重置密码"),
+    "staff.export_year": _l("导出人员学时（含完整身份证号）"),
     "role.grant": _l("授予角色"),
     "role.revoke": _l("撤销角色"),
     "org.create": _l("新增机构"),

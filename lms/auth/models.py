@@ -180,6 +180,33 @@ class User(UserMixin, Base):
     def managed_units(self) -> list[Organisation]:
         return self.scopes(Role.unit_reviewer)
 
+    def can_see_staff_year_of(self, unit: Organisation | None) -> bool:
+        """See each staff member's annual completion in ``unit`` (ID numbers masked): its
+        reviewer, a reviewer of its supervising department or of its district, a city admin
+        (who alone sees 市直 units without a department, besides their reviewer)."""
+        if unit is None or unit.kind is not OrgKind.unit:
+            return False
+        return self.can_manage_unit(unit) or any(
+            (a.role is Role.department_reviewer and a.org_id == unit.department_id)
+            or (a.role is Role.district_reviewer and a.org_id == unit.district_id)
+            for a in self.roles
+            if a.org_id is not None
+        )
+
+    def can_export_staff_of(self, unit: Organisation | None) -> bool:
+        """Export ``unit``'s staff with their whole ID numbers, for the unit's own HR matching:
+        the unit's reviewer or a city admin; supervisors see the table masked, never export."""
+        return unit is not None and unit.kind is OrgKind.unit and self.can_manage_unit(unit)
+
+    @property
+    def sees_units_standing(self) -> bool:
+        """The per-unit table of annual completion (学时统计): a department's or a district's
+        reviewer, a city admin; a unit's reviewer gets the units they keep."""
+        return self.is_city_admin or any(
+            a.role in (Role.department_reviewer, Role.district_reviewer, Role.unit_reviewer)
+            for a in self.roles
+        )
+
 
 class RoleAssignment(Base):
     """A role a user holds, with the organisation it is scoped to for scoped roles."""

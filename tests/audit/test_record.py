@@ -29,6 +29,7 @@ from lms.exam.models import Question, QuestionBank, QuestionImport
 from lms.exam.questions import Draft, QuestionType, true_false
 from lms.extensions import db
 from lms.orgs.models import Organisation, OrgKind
+from lms.records import standing
 from lms.staff import importer
 from lms.staff import services as staff
 from tests.conftest import make_app
@@ -129,6 +130,15 @@ def _import(w: World, service: Callable[..., Any]) -> Expect:
 def _reset(w: World, service: Callable[..., Any]) -> Expect:
     service(w.people.unit_reviewer, w.people.learner)
     return Expect(w.people.unit_reviewer, w.people.learner, Role.unit_reviewer, w.orgs.unit)
+
+
+@scenario("staff.export_year")
+def _export_staff_year(w: World, service: Callable[..., Any]) -> Expect:
+    data = service(w.people.unit_reviewer, w.orgs.unit,
+                   standing.StaffQuery(year=2024, status="incomplete"))
+    assert data.startswith(b"PK")  # the workbook, with the learner's whole ID number
+    return Expect(w.people.unit_reviewer, w.orgs.unit, Role.unit_reviewer, w.orgs.unit,
+                  details={"year": 2024, "count": 1, "status": "incomplete"})
 
 
 @scenario("role.grant")
@@ -332,6 +342,12 @@ def refusals(w: World) -> list[tuple[str, Callable[[], Any], type[Exception] | N
          lambda: staff.activate(p.other_unit_reviewer, p.pending), Forbidden),
         ("a provider's bank for another provider",
          lambda: exams.create_bank(p.provider, "题库", provider=o.other_provider), Forbidden),
+        ("export another unit's staff",
+         lambda: standing.export_staff(p.other_unit_reviewer, o.unit,
+                                       standing.StaffQuery(year=2024)), Forbidden),
+        ("export by a supervising department",
+         lambda: standing.export_staff(p.department_reviewer, o.unit,
+                                       standing.StaffQuery(year=2024)), Forbidden),
         ("import to another unit",
          lambda: importer.import_staff(p.unit_reviewer, o.other_unit, b"x"), Forbidden),
         # Not possible in the state things are in.
