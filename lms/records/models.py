@@ -44,6 +44,11 @@ class LearningRecord(Base):
             "(revoked_at IS NULL) = (revoke_reason IS NULL)", name="revocation_has_reason"
         ),
         sa.Index("ix_learning_records_user_year", "user_id", "year"),
+        # A unit's year (lms.records.standing) reads only what counts, from the index alone.
+        sa.Index("ix_learning_records_counted_year_user", "year", "user_id",
+                 postgresql_include=["category", "seconds"],
+                 postgresql_where=sa.text("revoked_at IS NULL"),
+                 sqlite_where=sa.text("revoked_at IS NULL")),
         # An approved declaration is credited once, however often its approval is retried.
         sa.Index("uq_learning_records_declaration_id", "declaration_id", unique=True),
     )
