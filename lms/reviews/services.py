@@ -257,6 +257,7 @@ def waiting_for(user: User, workflow: Workflow[Any]) -> sa.Select[tuple[Review, 
 # --- deciding --------------------------------------------------------------------------------
 
 
+@audit.privileged("review.approve", "review.reject", "review.return")
 def decide(
     workflow: Workflow[S], subject: S, review: Review, user: User, action: Action, *,
     reason: str | None, when: datetime, amount: int | None = None,
