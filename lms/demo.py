@@ -51,11 +51,13 @@ DEPARTMENTS = (
     ("威海市教育局", None),
     ("文登区卫生健康局", "文登区"),
 )
-#: (name, district, department)
+#: (name, district or None for city level (市直), department or None)
 UNITS = (
     ("威海市立医院", "环翠区", "威海市卫生健康委员会"),
     ("威海市第一中学", "环翠区", "威海市教育局"),
     ("文登区人民医院", "文登区", "文登区卫生健康局"),
+    # 市直: in no district, its declarations go to the city HR bureau.
+    ("威海市中心血站", None, "威海市卫生健康委员会"),
 )
 PROVIDERS = (("威海职业学院继续教育基地", "环翠区"),)
 
@@ -63,6 +65,7 @@ PROVIDERS = (("威海职业学院继续教育基地", "环翠区"),)
 ACCOUNTS = (
     (Role.learner, None, "37100219850612301", "张伟", "威海市立医院", AccountState.active),
     (Role.learner, None, "37100219920315402", "李娜", "威海市立医院", AccountState.pending),
+    (Role.learner, None, "37100219930821203", "周敏", "威海市中心血站", AccountState.active),
     (Role.unit_reviewer, "威海市立医院", "37100219800101503", "王芳", "威海市立医院",
      AccountState.active),
     (Role.department_reviewer, "威海市卫生健康委员会", "37100219790202604", "刘洋", None,
@@ -95,7 +98,9 @@ def seed_demo() -> list[tuple[str, str, str]]:
     }
     units = {
         name: _org(
-            OrgKind.unit, name, district=districts[district], department=departments[department]
+            OrgKind.unit, name,
+            district=districts[district] if district else None,
+            department=departments[department] if department else None,
         )
         for name, district, department in UNITS
     }
@@ -124,6 +129,8 @@ def seed_demo() -> list[tuple[str, str, str]]:
             db.session.flush()
             add_role(user, role, scopes.get(scope or ""))
         label = role.value + (" (pending)" if state is AccountState.pending else "")
+        if user.unit is not None and user.unit.city_level:
+            label += " (市直)"
         shown.append((label, id_number, name))
     db.session.flush()
     logger.info("demo content ready")

@@ -3,6 +3,7 @@
 import flask_migrate
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -109,4 +110,111 @@ def test_0011_frees_refused_numbers_and_keeps_what_references_users(tmp_path):
             with db.engine.begin() as connection:
                 rows = connection.exec_driver_sql("SELECT id, state FROM users").all()
                 assert [tuple(r) for r in rows] == [(2, "pending")]
+            db.engine.dispose()
+
+
+def test_0013_frees_the_org_tree_and_makes_records_revocable_keeping_every_row(tmp_path):
+    """After 0013 a unit may sit in no district and have no department, only a unit may have a
+    department, and a revoked record must say why; the CHECKs change in place (on SQLite
+    ``organisations`` and ``learning_records`` keep their rows and what points at them).
+    Downgrading is refused while a 市直 unit or a revoked record exists, and works without."""
+    with fresh_database("org_tree", tmp_path) as url:
+        app = make_app(url)
+        with app.app_context():
+            flask_migrate.upgrade(revision="0012")
+            with db.engine.begin() as connection:
+                run = connection.exec_driver_sql
+                run("INSERT INTO organisations (id, kind, name, created_at) VALUES"
+                    " (1, 'district', '环翠区', '2026-01-01'),"
+                    " (2, 'department', '卫健委', '2026-01-01')")
+                run("INSERT INTO organisations (id, kind, name, district_id, department_id,"
+                    " created_at) VALUES (3, 'unit', '医院', 1, 2, '2026-01-01')")
+                run("INSERT INTO users (id, id_number, name, password_hash, must_change_password,"
+                    " state, unit_id, created_at) VALUES"
+                    " (1, '11010519491231002X', '甲', 'x', false, 'active', 3, '2026-01-01'),"
+                    " (2, '110105194912310021', '乙', 'x', false, 'active', NULL, '2026-01-01')")
+                run("INSERT INTO role_assignments (user_id, role, granted_at) VALUES"
+                    " (1, 'learner', '2026-01-01'), (2, 'city_admin', '2026-01-01')")
+                run("INSERT INTO learning_records (id, user_id, title, category, seconds, year,"
+                    " source, credited_at) VALUES (1, 1, '专题培训', 'professional', 2700, 2026,"
+                    " 'special_training', '2026-03-01')")
+
+            def counts() -> tuple[int, ...]:
+                with db.engine.connect() as connection:
+                    return tuple(
+                        connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one()
+                        for table in ("organisations", "users", "role_assignments",
+                                      "learning_records"))
+
+            assert counts() == (3, 2, 2, 1)
+            flask_migrate.upgrade()
+            assert schema_differences() == []
+            assert counts() == (3, 2, 2, 1)
+            with db.engine.connect() as connection:
+                record = connection.exec_driver_sql(
+                    "SELECT revoked_at, revoked_by_id, revoke_reason FROM learning_records"
+                ).one()
+            assert tuple(record) == (None, None, None)
+
+            # What the tree now holds: a 市直 unit, with a department or none.
+            with db.engine.begin() as connection:
+                connection.exec_driver_sql(
+                    "INSERT INTO organisations (id, kind, name, department_id, created_at) VALUES"
+                    " (4, 'unit', '市直单位', 2, '2026-01-01'),"
+                    " (5, 'unit', '无主管单位', NULL, '2026-01-01')")
+            # What it does not: a department with a department; a revocation without a reason.
+            with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as connection:
+                connection.exec_driver_sql(
+                    "INSERT INTO organisations (id, kind, name, department_id, created_at)"
+                    " VALUES (6, 'department', '下属部门', 2, '2026-01-01')")
+            with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as connection:
+                connection.exec_driver_sql(
+                    "UPDATE learning_records SET revoked_at = '2026-04-01', revoked_by_id = 2")
+            with db.engine.begin() as connection:
+                connection.exec_driver_sql(
+                    "UPDATE learning_records SET revoked_at = '2026-04-01', revoked_by_id = 2,"
+                    " revoke_reason = '重复登记'")
+
+            def version() -> str:
+                with db.engine.connect() as connection:
+                    return connection.exec_driver_sql(
+                        "SELECT version_num FROM alembic_version").scalar_one()
+
+            def refused_downgrade() -> pytest.ExceptionInfo[RuntimeError]:
+                """alembic's own downgrade, as ``flask_migrate.downgrade`` runs it: that one
+                logs the RuntimeError and exits."""
+                migrate = app.extensions["migrate"]
+                with pytest.raises(RuntimeError) as refused:
+                    command.downgrade(migrate.migrate.get_config(migrate.directory), "0012")
+                return refused
+
+            # Refused while the older schema could not hold what is stored: nothing changes.
+            assert "revoked learning records exist" in str(refused_downgrade().value)
+            assert version() == "0013" and counts() == (5, 2, 2, 1)
+            with db.engine.begin() as connection:
+                connection.exec_driver_sql(
+                    "UPDATE learning_records SET revoked_at = NULL, revoked_by_id = NULL,"
+                    " revoke_reason = NULL")
+            assert "units without a district or a department exist" in str(
+                refused_downgrade().value)  # the 市直 units still
+            with pytest.raises(SystemExit):  # how flask_migrate (and `lms db downgrade`) says it
+                flask_migrate.downgrade(revision="0012")
+            assert version() == "0013"
+            with db.engine.begin() as connection:
+                connection.exec_driver_sql("DELETE FROM organisations WHERE id IN (4, 5)")
+
+            flask_migrate.downgrade(revision="0012")
+            assert version() == "0012" and counts() == (3, 2, 2, 1)
+            with db.engine.connect() as connection:
+                columns = {c["name"] for c in sa.inspect(connection).get_columns(
+                    "learning_records")}
+            assert not columns & {"revoked_at", "revoked_by_id", "revoke_reason"}
+            # The older CHECK is back: a unit needs its district and department again.
+            with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as connection:
+                connection.exec_driver_sql(
+                    "INSERT INTO organisations (id, kind, name, department_id, created_at)"
+                    " VALUES (4, 'unit', '市直单位', 2, '2026-01-01')")
+            # And up again, cleanly.
+            flask_migrate.upgrade()
+            assert schema_differences() == [] and counts() == (3, 2, 2, 1)
             db.engine.dispose()

@@ -25,8 +25,8 @@ def _find(kind: OrgKind, name: str | None) -> Organisation | None:
 @click.argument("kind", type=click.Choice([k.value for k in OrgKind]))
 @click.argument("name")
 @click.option("--code", help="统一社会信用代码")
-@click.option("--district", help="name of the district it sits in")
-@click.option("--department", help="name of a unit's supervising department")
+@click.option("--district", help="name of the district it sits in; none: city-level (市直)")
+@click.option("--department", help="a unit's supervising department (name); a unit may have none")
 @with_appcontext
 def create(
     kind: str, name: str, code: str | None, district: str | None, department: str | None
@@ -38,10 +38,13 @@ def create(
             district=_find(OrgKind.district, district),
             department=_find(OrgKind.department, department),
         )
+    except services.MisplacedLink as exc:
+        raise click.BadParameter(str(exc), param_hint=f"--{exc.field}") from None
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     db.session.commit()
-    click.echo(f"created {org.kind.value} #{org.id}: {org.name}")
+    place = f" ({org.place})" if org.place else ""
+    click.echo(f"created {org.kind.value} #{org.id}: {org.name}{place}")
 
 
 @org_cli.command("list")
@@ -49,4 +52,4 @@ def create(
 def list_orgs() -> None:
     """List organisations."""
     for org in services.organisations():
-        click.echo(f"{org.id:>6}  {org.kind.value:<10}  {org.name}")
+        click.echo(f"{org.id:>6}  {org.kind.value:<10}  {org.name}  {org.place}".rstrip())

@@ -74,6 +74,16 @@ class Organisation(Base):
         """市直: a body of the city itself, in no district."""
         return self.district_id is None
 
+    @property
+    def place(self) -> str:
+        """Where it sits: its district's name, 市直 for a unit or department of the city itself,
+        else nothing (a district; a provider of no district)."""
+        if self.district is not None:
+            return self.district.name
+        if self.kind in (OrgKind.unit, OrgKind.department):
+            return str(_l("市直"))
+        return ""
+
 
 class TitleSeries(Base):
     """A title series (职称系列); the list is data, seeded by the first migration."""

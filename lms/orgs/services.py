@@ -7,7 +7,7 @@ from blinker import Namespace
 from flask_babel import gettext as _
 
 from lms.extensions import db
-from lms.orgs.models import Organisation, OrgKind, TitleSeries
+from lms.orgs.models import ORG_KIND_LABELS, Organisation, OrgKind, TitleSeries
 
 #: Sent with the new organisation, inside the transaction that adds it: the audit record
 #: (a package above this one) listens.
@@ -16,6 +16,15 @@ organisation_created = Namespace().signal("organisation-created")
 
 class DuplicateOrganisation(ValueError):
     """An organisation of this kind and name, or with this code, exists already."""
+
+
+class MisplacedLink(ValueError):
+    """A link the tree does not have: a district inside a district, a supervising department
+    for anything but a unit. ``field`` names it: ``district`` or ``department``."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def organisations(kind: OrgKind | None = None) -> list[Organisation]:
@@ -67,9 +76,11 @@ def create_organisation(
     """Add an organisation. A unit without a district is a city-level (市直) unit; only a unit
     has a supervising department, and it may have none."""
     if kind is OrgKind.district and district is not None:
-        raise ValueError(_("区市不属于其他区市。"))
+        raise MisplacedLink("district", _("区市不属于其他区市：添加区市时“所在区市”请不选。"))
     if department is not None and kind is not OrgKind.unit:
-        raise ValueError(_("只有单位有主管部门。"))
+        raise MisplacedLink("department", _(
+            "只有单位有主管部门：添加%(kind)s时“主管部门”请不选。", kind=ORG_KIND_LABELS[kind]
+        ))
     if district is not None and district.kind is not OrgKind.district:
         raise ValueError("district must be a district")
     if department is not None and department.kind is not OrgKind.department:

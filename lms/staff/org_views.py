@@ -34,6 +34,8 @@ def organisations() -> str | Response:
                 district=services.get_org(form.district_id.data, OrgKind.district),
                 department=services.get_org(form.department_id.data, OrgKind.department),
             )
+        except services.MisplacedLink as exc:  # on the field that holds the wrong link
+            form[f"{exc.field}_id"].errors.append(str(exc))
         except ValueError as exc:
             form.name.errors.append(str(exc))
         else:
@@ -44,5 +46,4 @@ def organisations() -> str | Response:
         "staff/organisations.html",
         form=form,
         organisations=services.organisations(),
-        OrgKind=OrgKind,
     )
