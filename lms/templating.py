@@ -52,6 +52,7 @@ def navigation() -> list[NavItem]:
         items.append(NavItem(_l("账号与角色"), "staff.accounts"))
         items.append(NavItem(_l("机构"), "staff.organisations"))
         items.append(NavItem(_l("课程审核"), "courses.review"))
+        items.append(NavItem(_l("申报规则"), "declarations.rules_page"))
         items.append(NavItem(_l("操作记录"), "audit.index"))
     items.append(NavItem(_l("我的账号"), "auth.account"))
     return items

@@ -19,6 +19,7 @@ from lms.exam.models import CourseExam, ExamAttempt, Question, QuestionBank, Que
 from lms.exam.questions import true_false
 from lms.extensions import db
 from tests.declarations import matrix as declarations_matrix
+from tests.declarations import rules_matrix
 from tests.test_permissions_base import (
     ADMIN,
     BANK_KEEPERS,
@@ -298,6 +299,7 @@ MATRIX = [
     Route("api.upload_chunk", "PUT", lambda w: f"/api/v1/videos/{w.draft_video.id}/upload",
           api(PROVIDER, 400)),
     *declarations_matrix.ROUTES,
+    *rules_matrix.ROUTES,
 ]
 
 
