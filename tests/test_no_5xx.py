@@ -35,6 +35,7 @@ from lms.jsonapi import OPERATIONS
 from lms.records.services import year_of
 from lms.watching import services as watching
 from lms.watching.models import VideoProgress
+from tests.declarations.conftest import submitted
 from tests.exam.conftest import examined
 from tests.factories import PASSWORD, make_user
 from tests.test_api import CODE, NOT_PROSE
@@ -100,9 +101,11 @@ def world(people, orgs) -> World:
     pending = QuestionImport(bank=question.bank, user_id=everyone.id, filename="a.gift",
                              format="gift", data="题 {=甲 ~乙}".encode())
     db.session.add(pending)
+    declaration = submitted(everyone)
     bearer, _ = tokens.issue(everyone)
     db.session.commit()
     common = {
+        "declaration_id": declaration.id, "evidence_id": declaration.evidence[0].id,
         "attempt_id": attempt.id, "bank_id": question.bank_id, "question_id": question.id,
         "import_id": pending.id, "unit_id": orgs.unit.id, "user_id": people.learner.id,
         "assignment_id": people.learner.roles[0].id, "year": year_of(watching.clock.now()),

@@ -21,6 +21,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from lms.courses.models import CATEGORY_LABELS, SECONDS_PER_CREDIT_HOUR, Category
+from lms.db import MAX_ID
 from lms.declarations.models import TYPE_LABELS, DeclarationType
 from lms.declarations.services import Fields
 from lms.forms import DateField, DecimalField, Form, choice_list, plausible_year
@@ -99,6 +100,10 @@ class DecisionForm(Form):
 class BatchForm(Form):
     ids = SelectMultipleField(_l("选择"), coerce=int, validate_choice=False,
                               validators=[DataRequired(_l("请至少选择一项。"))])
+
+    def validate_ids(self, field: Any) -> None:
+        if any(not 1 <= i <= MAX_ID for i in field.data or []):
+            raise ValidationError(_l("请从列表中选择。"))
 
 
 class ReasonForm(Form):

@@ -259,9 +259,7 @@ def decide(declaration_id: int) -> Any:
             db.session.commit()
             flash(_("已%(action)s：%(title)s", action=form.chosen.label,
                     title=declaration.title), "success")
-            return redirect(request.args.get("next") == "queue"
-                            and url_for("declarations.queue")
-                            or url_for("declarations.detail", declaration_id=declaration.id))
+            return redirect(url_for("declarations.detail", declaration_id=declaration.id))
     return _detail(user, declaration, form, ReasonForm(), status=400)
 
 
@@ -350,13 +348,6 @@ def export_queue() -> Response:
     rows = db.session.scalars(services.queue(user, wanted)).all()
     return send_file(io.BytesIO(queue_workbook(rows)), mimetype=XLSX_MEDIA_TYPE,
                      as_attachment=True, download_name=_("待审核的学时申报.xlsx"))
-
-
-def waiting_count() -> int:
-    """For the navigation and the home page."""
-    user = actor()
-    return services.waiting_count(user) if services.reviewer_of_anything(user) else 0
-
 
 
 # The other rooms of this blueprint attach their routes when imported.
