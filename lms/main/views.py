@@ -9,6 +9,8 @@ from werkzeug.wrappers import Response
 
 from lms.auth.guards import actor
 from lms.auth.models import AccountState, User
+from lms.declarations import rectification
+from lms.declarations.rectification_forms import ReportForm
 from lms.extensions import db
 from lms.i18n import LANGUAGE_COOKIE
 from lms.main import bp
@@ -31,7 +33,9 @@ def home() -> str:
             .select_from(User)
             .where(User.unit_id == unit.id, User.state == AccountState.pending)
         )
-    return render_template("main/home.html", user=user, pending=pending)
+    return render_template("main/home.html", user=user, pending=pending,
+                           orders=rectification.standing_for(user), report_form=ReportForm(),
+                           today=rectification.today())
 
 
 @bp.route("/language/<code>")
