@@ -135,6 +135,8 @@ def _reject_in_review(user: User, order: RectificationOrder) -> list[int]:
             except reviews.AlreadyDecided:
                 db.session.refresh(review)
                 db.session.expire(review, ["steps", "decisions"])
+                if review.state is not ReviewState.in_review:
+                    break  # returned or withdrawn meanwhile: submitting it again is refused
                 continue
             rejected.append(declaration.id)
             break
