@@ -37,6 +37,8 @@ def navigation() -> list[NavItem]:
     if declarations.reviewer_of_anything(current_user):
         items.append(NavItem(_l("申报审核"), "declarations.queue",
                              declarations.waiting_count(current_user)))
+    if current_user.is_city_admin or current_user.has_role(Role.district_reviewer):
+        items.append(NavItem(_l("整改通知"), "declarations.orders"))
     if current_user.has_role(Role.provider):
         items.append(NavItem(_l("课程管理"), "courses.mine"))
     if current_user.has_role(Role.exam_admin) or current_user.has_role(Role.provider):

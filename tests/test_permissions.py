@@ -19,7 +19,7 @@ from lms.exam.models import CourseExam, ExamAttempt, Question, QuestionBank, Que
 from lms.exam.questions import true_false
 from lms.extensions import db
 from tests.declarations import matrix as declarations_matrix
-from tests.declarations import rules_matrix
+from tests.declarations import rectification_matrix, rules_matrix
 from tests.test_permissions_base import (
     ADMIN,
     BANK_KEEPERS,
@@ -300,6 +300,7 @@ MATRIX = [
           api(PROVIDER, 400)),
     *declarations_matrix.ROUTES,
     *rules_matrix.ROUTES,
+    *rectification_matrix.ROUTES,
 ]
 
 
@@ -323,6 +324,7 @@ class World:
     locked_question: Any = None
     locked_import: Any = None
     declarations: Any = None
+    rectification: Any = None
 
 
 @pytest.fixture
@@ -374,7 +376,8 @@ def world(orgs, people, course) -> World:
     db.session.flush()
     return World(orgs, people, course, draft_video, published, ready, link, bank, pending,
                  public, attempt, question, submitted, returned, locked_bank, locked_question,
-                 locked_import, declarations_matrix.build(people))
+                 locked_import, declarations_matrix.build(people),
+                 rectification_matrix.build(people, orgs))
 
 
 def test_every_route_and_method_is_in_the_matrix(app):

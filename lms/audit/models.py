@@ -41,6 +41,9 @@ ACTIONS = {
     "review.return": _l("退回修改"),
     "record.revoke": _l("撤销学时"),
     "declaration.rules": _l("设定申报规则"),
+    "rectification.order": _l("责令整改"),
+    "rectification.report": _l("上传整改报告"),
+    "rectification.lift": _l("解除整改"),
 }
 
 #: What an entry may be about: the object's table, and what the page calls it.
@@ -52,6 +55,7 @@ OBJECT_TYPES = {
     "questions": _l("试题"),
     "declarations": _l("学时申报"),
     "learning_records": _l("学时记录"),
+    "rectification_orders": _l("整改通知"),
 }
 
 

@@ -13,7 +13,7 @@ from lms.attachments.models import Attachment
 from lms.auth.models import Role, User
 from lms.courses.models import Category, credit_hours
 from lms.db import Base, UTCDateTime, str_enum, utcnow
-from lms.orgs.models import Organisation
+from lms.orgs.models import Organisation, OrgKind
 from lms.reviews.models import Review, ReviewState
 
 #: Hours are claimed in steps of half a 学时.
@@ -228,3 +228,51 @@ class RectificationOrder(Base):
     @property
     def standing(self) -> bool:
         return self.lifted_at is None
+
+    @property
+    def title(self) -> str:
+        """What the audit record and the pages call it: the organisation ordered."""
+        return self.org.name
+
+    @property
+    def on_department(self) -> bool:
+        return self.org.kind is OrgKind.department
+
+    def overdue_on(self, day: date) -> bool:
+        """Still standing after its deadline."""
+        return self.standing and day > self.deadline
+
+    @staticmethod
+    def may_order(user: User, org: Organisation) -> bool:
+        """The city admin orders any unit or department; a district's HR bureau orders the
+        units of its own district only."""
+        if org.kind is OrgKind.department:
+            return user.is_city_admin
+        if org.kind is not OrgKind.unit:
+            return False
+        return user.is_city_admin or (
+            org.district is not None and user.has_role(Role.district_reviewer, org.district))
+
+    def can_see(self, user: User) -> bool:
+        """Who may order it, its issuer, and the reviewers of what it orders: the unit's (or
+        the department's and its units'), and the unit's department's."""
+        org = self.org
+        if user.id == self.issued_by_id or self.may_order(user, org):
+            return True
+        if self.on_department:
+            return user.has_role(Role.department_reviewer, org) or any(
+                unit.department_id == org.id for unit in user.scopes(Role.unit_reviewer))
+        return user.has_role(Role.unit_reviewer, org) or (
+            org.department is not None and user.has_role(Role.department_reviewer,
+                                                         org.department))
+
+    def can_report(self, user: User) -> bool:
+        """Upload the rectification report while it stands: the unit's reviewer; for a
+        department, the department's reviewer (on behalf of all its units)."""
+        role = Role.department_reviewer if self.on_department else Role.unit_reviewer
+        return self.standing and user.has_role(role, self.org)
+
+    def can_lift(self, user: User) -> bool:
+        """The city admin, or its issuer while they may still order the organisation."""
+        return self.standing and (user.is_city_admin or (
+            user.id == self.issued_by_id and self.may_order(user, self.org)))

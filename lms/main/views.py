@@ -9,7 +9,9 @@ from werkzeug.wrappers import Response
 
 from lms.auth.guards import actor
 from lms.auth.models import AccountState, Role, User
+from lms.declarations import rectification
 from lms.declarations import services as declarations
+from lms.declarations.rectification_forms import ReportForm
 from lms.extensions import db
 from lms.i18n import LANGUAGE_COOKIE
 from lms.main import bp
@@ -37,6 +39,8 @@ def home() -> str:
         waiting=declarations.waiting_count(user)
         if declarations.reviewer_of_anything(user) else None,
         mine=declarations.status_counts(user) if user.has_role(Role.learner) else {},
+        orders=rectification.standing_for(user), report_form=ReportForm(),
+        today=rectification.today(),
     )
 
 

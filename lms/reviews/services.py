@@ -303,6 +303,34 @@ def decide(
     return decision
 
 
+def close(workflow: Workflow[S], subject: S, review: Review, user: User, reason: str,
+          when: datetime, capacity: Capacity) -> Decision:
+    """Reject the current step on an authority's order, not a reviewer's judgement of it: the
+    decision is signed by ``user`` in ``capacity``, in place of the step (whoever holds it),
+    with the order's ``reason`` and the digest of what stood. The caller records the order in
+    the audit record; ``AlreadyDecided`` when the step was decided meanwhile."""
+    step = review.current_step
+    if step is None:
+        raise AlreadyDecided(_("该事项当前不在审核中，可能已由他人处理。"))
+    reason = reason.strip()
+    if not reason:
+        raise ReviewRefused(_("请填写理由。"), field="reason")
+    acting = Capacity(capacity.role, capacity.org, in_place=True)
+    decision = _signed(review, step, user, acting, Action.reject, reason, None, when,
+                       digest(workflow.fields(subject)))
+    try:
+        with db.session.begin_nested():
+            db.session.add(decision)
+            db.session.flush()
+            _move(review, step, Action.reject, False, when)
+            workflow.decided(subject, review, decision)
+    except sa.exc.IntegrityError:
+        raise AlreadyDecided(_("该事项已由他人处理，请刷新后查看。")) from None
+    logger.info("review %s round %s step %s: closed by %s", review.id, review.round,
+                step.position, user.id)
+    return decision
+
+
 def _approved_amount(workflow: Workflow[S], subject: S, review: Review, action: Action,
                      amount: int | None, reason: str | None) -> int | None:
     """What an approval approves: as given (never above the claim, a reduction below what

@@ -24,9 +24,9 @@ from lms.auth.models import Role, User
 from lms.courses import services as courses
 from lms.courses.models import Course, CourseStatus, Video, VideoState
 from lms.db import utcnow
-from lms.declarations import rules
+from lms.declarations import rectification, rules
 from lms.declarations import services as declarations
-from lms.declarations.models import DeclarationType
+from lms.declarations.models import DeclarationType, RectificationOrder
 from lms.declarations.workflow import WORKFLOW
 from lms.exam import services as exams
 from lms.exam.models import Question, QuestionBank, QuestionImport
@@ -40,6 +40,7 @@ from lms.staff import services as staff
 from tests.conftest import make_app
 from tests.databases import fresh_database
 from tests.factories import id_number
+from tests.files import bombs
 
 
 @dataclass
@@ -313,6 +314,39 @@ def _exam(w: World, service: Callable[..., Any]) -> Expect:
                   label=w.course.title)
 
 
+def _order(w: World) -> RectificationOrder:
+    """A standing order on the unit, made without its service (which writes an entry)."""
+    order = RectificationOrder(org=w.orgs.unit, reason="审核把关不严",
+                               deadline=utcnow().date() + timedelta(days=30), issued_at=utcnow(),
+                               issued_by_id=w.people.city_admin.id)
+    db.session.add(order)
+    db.session.flush()
+    return order
+
+
+@scenario("rectification.order")
+def _rectification_order(w: World, service: Callable[..., Any]) -> Expect:
+    order = service(w.people.city_admin, w.orgs.unit, " 审核把关不严 ",
+                    utcnow().date() + timedelta(days=30))
+    return Expect(w.people.city_admin, order, Role.city_admin, label="威海市立医院",
+                  reason="审核把关不严", details={"org": "威海市立医院", "rejected": []})
+
+
+@scenario("rectification.report")
+def _rectification_report(w: World, service: Callable[..., Any]) -> Expect:
+    order = _order(w)
+    service(w.people.unit_reviewer, order, ("整改报告.pdf", bombs.pdf()))
+    return Expect(w.people.unit_reviewer, order, Role.unit_reviewer, w.orgs.unit,
+                  details={"file": "整改报告.pdf"})
+
+
+@scenario("rectification.lift")
+def _rectification_lift(w: World, service: Callable[..., Any]) -> Expect:
+    order = _order(w)
+    service(w.people.city_admin, order)
+    return Expect(w.people.city_admin, order, Role.city_admin, details={"reported": False})
+
+
 def entries_after(last: int) -> list[AuditEntry]:
     return list(db.session.scalars(
         sa.select(AuditEntry).where(AuditEntry.id > last).order_by(AuditEntry.id)))
@@ -414,6 +448,15 @@ def refusals(w: World) -> list[tuple[str, Callable[[], Any], type[Exception] | N
                                        standing.StaffQuery(year=2024)), Forbidden),
         ("import to another unit",
          lambda: importer.import_staff(p.unit_reviewer, o.other_unit, b"x"), Forbidden),
+        ("a department ordered by a district",
+         lambda: rectification.issue(p.district_reviewer, o.department, "原因",
+                                     utcnow().date() + timedelta(days=1)), PermissionError),
+        ("a report by another unit's reviewer",
+         lambda: rectification.report(p.other_unit_reviewer, _order(w), ("a.pdf", b"")),
+         PermissionError),
+        ("a report that is no PDF",
+         lambda: rectification.report(p.unit_reviewer, _order(w), ("a.pdf", b"MZ" * 50)),
+         rectification.Invalid),
         # Not possible in the state things are in.
         ("publish a draft", lambda: courses.publish(p.city_admin, draft), courses.CourseError),
         ("archive a draft", lambda: courses.archive(p.city_admin, draft), courses.CourseError),
