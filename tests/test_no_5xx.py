@@ -16,6 +16,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +27,7 @@ from wtforms.fields.core import UnboundField
 from lms.auth import tokens
 from lms.auth.models import Role, RoleAssignment
 from lms.courses.models import Category, Course, Video
+from lms.declarations import rectification
 from lms.exam import attempts
 from lms.exam.models import Question, QuestionImport
 from lms.exam.questions import Draft, QuestionType, true_false
@@ -102,10 +104,13 @@ def world(people, orgs) -> World:
                              format="gift", data="题 {=甲 ~乙}".encode())
     db.session.add(pending)
     declaration = submitted(everyone)
+    order = rectification.issue(everyone, orgs.other_unit, "抽查发现材料不实",
+                                rectification.today() + timedelta(days=30))
     bearer, _ = tokens.issue(everyone)
     db.session.commit()
     common = {
         "declaration_id": declaration.id, "evidence_id": declaration.evidence[0].id,
+        "order_id": order.id,
         "attempt_id": attempt.id, "bank_id": question.bank_id, "question_id": question.id,
         "import_id": pending.id, "unit_id": orgs.unit.id, "user_id": people.learner.id,
         "assignment_id": people.learner.roles[0].id, "year": year_of(watching.clock.now()),
