@@ -2,6 +2,8 @@
 per ID number, counted in Redis (as in production) or in memory (development); a Chinese page
 and the API's one error shape; production refuses per-process memory storage."""
 
+import os
+
 import pytest
 import redis
 
@@ -10,7 +12,8 @@ from lms.auth import devices
 from tests.conftest import Client, make_app
 from tests.factories import PASSWORD
 
-REDIS = "redis://127.0.0.1:6379/15"
+#: Flushed by these tests: a database of its own (another one for a suite run beside this one).
+REDIS = os.environ.get("LMS_TEST_RATELIMIT_REDIS_URL", "redis://127.0.0.1:6379/15")
 LIMITS = {
     "RATELIMIT_ENABLED": True,
     "LOGIN_RATE_LIMIT_PER_ADDRESS": "6/minute",
