@@ -11,6 +11,7 @@ from flask import current_app, flash, redirect, render_template, request, send_f
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import login_required
+from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from lms.attachments import services as attachments
@@ -78,9 +79,11 @@ def edit(declaration_id: int) -> str | Response:
 
 
 def _uploads(form: DeclarationForm) -> list[services.Upload]:
-    """The files sent, each read no further than one byte past the cap."""
+    """The files sent, each read no further than one byte past the cap. With none sent, the
+    field keeps what ``obj=declaration`` gave it, the evidence already uploaded: not files."""
     cap = current_app.config["DECLARATION_FILE_MAX_BYTES"]
-    return [(f.filename, f.read(cap + 1)) for f in form.evidence.data or [] if f and f.filename]
+    return [(f.filename, f.read(cap + 1)) for f in form.evidence.data or []
+            if isinstance(f, FileStorage) and f.filename]
 
 
 def _form(user: User, declaration: Declaration | None) -> str | Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import sqlalchemy as sa
 
 from lms.declarations.models import Declaration, Status
@@ -66,3 +68,30 @@ def test_declare_return_resubmit_and_three_approvals(client, login_as, people, o
     page = client.get(f"/declarations/{declaration.id}").get_data(as_text=True)
     assert "超出当天学时" in page and "内容一致" in page
     assert client.get(f"/declarations/evidence/{declaration.evidence[0].id}").status_code == 200
+
+
+def test_corrected_without_a_new_file_keeps_the_evidence(client, login_as, people, orgs):
+    """Resubmitted with the certificate already uploaded and no file chosen: the form's empty
+    file field once held the uploaded evidence rows, and saving them failed (500)."""
+    login_as(people.learner)
+    client.submit("/declarations/new", form(), content_type="multipart/form-data")
+    declaration = db.session.scalars(sa.select(Declaration)).one()
+    client.submit("/logout")
+    login_as(people.unit_reviewer)
+    client.submit(f"/declarations/{declaration.id}/decide",
+                  {"action": "return", "reason": "学时有误"})
+    client.submit("/logout")
+    login_as(people.learner)
+    for files in (None, (io.BytesIO(b""), "")):  # no part at all; the part of an empty input
+        response = client.submit(f"/declarations/{declaration.id}/edit",
+                                 form(hours="10", evidence=files, submit_declaration=None,
+                                      save="保存草稿"),
+                                 content_type="multipart/form-data")
+        assert response.status_code == 302, response.get_data(as_text=True)
+    response = client.submit(f"/declarations/{declaration.id}/edit", form(hours="10",
+                             evidence=None), content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.expire_all()
+    assert declaration.status is Status.in_review and declaration.review.round == 2
+    assert declaration.claimed_seconds == 10 * 2700
+    assert [e.attachment.filename for e in declaration.evidence] == ["结业证书.pdf"]
