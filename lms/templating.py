@@ -60,7 +60,15 @@ def navigation() -> list[NavItem]:
     return items
 
 
+def file_size(size: int) -> str:
+    """A file's size as people read it: KB under a megabyte, MB from there."""
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024))} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
 def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["file_size"] = file_size
     app.jinja_env.filters["mask_id"] = mask_id_number
     app.jinja_env.filters["credit_hours"] = credit_hours
 
