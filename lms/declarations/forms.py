@@ -25,7 +25,7 @@ from lms.db import MAX_ID
 from lms.declarations.models import TYPE_LABELS, DeclarationType
 from lms.declarations.services import Fields
 from lms.forms import DateField, DecimalField, Form, choice_list, plausible_year
-from lms.reviews.models import ACTION_LABELS, Action
+from lms.reviews.models import ACTION_LABELS, STATE_LABELS, Action, ReviewState
 
 _HOURS_STEP = _l("学时须为 0.5 的整数倍。")
 
@@ -121,3 +121,6 @@ class QueueFilterForm(Form):
         [("", _l("全部类型")), *[(t.value, label) for t, label in TYPE_LABELS.items()]]))
     unit = SelectField(_l("单位"), default="", choices=[])
     year = SelectField(_l("年度"), default="", choices=[])
+    state = SelectField(_l("状态"), default="", choices=choice_list(
+        [("", _l("待我审核")), *[(s.value, label) for s, label in STATE_LABELS.items()
+                                 if s is not ReviewState.withdrawn]]))

@@ -339,18 +339,27 @@ class QueueFilter:
     type: DeclarationType | None = None
     unit_id: int | None = None
     year: int | None = None
+    #: None: waiting for the user's decision; else the declarations in the user's scope whose
+    #: review is in this state (in review anywhere in the chain, approved, rejected, ...).
+    state: ReviewState | None = None
 
 
 def queue(user: User, wanted: QueueFilter) -> sa.Select[tuple[Declaration]]:
-    """Declarations waiting for a decision ``user`` may make, oldest first."""
-    waiting = reviews.waiting_for(user, WORKFLOW).subquery()
-    query = (
-        sa.select(Declaration)
-        .join(waiting, waiting.c.id == Declaration.review_id)
-        .options(selectinload(Declaration.user), selectinload(Declaration.unit),
-                 selectinload(Declaration.evidence))
-        .order_by(waiting.c.submitted_at, Declaration.id)
-    )
+    """Declarations waiting for a decision ``user`` may make (or, with ``wanted.state``, those
+    of the units in the user's scope in that state), oldest first."""
+    if wanted.state is None:
+        waiting = reviews.waiting_for(user, WORKFLOW).subquery()
+        query = (sa.select(Declaration).join(waiting, waiting.c.id == Declaration.review_id)
+                 .order_by(waiting.c.submitted_at, Declaration.id))
+    else:
+        query = (
+            sa.select(Declaration).join(Review, Review.id == Declaration.review_id)
+            .join(Organisation, Organisation.id == Declaration.unit_id)
+            .where(Review.state == wanted.state, _in_scope(user), Declaration.user_id != user.id)
+            .order_by(Review.submitted_at, Declaration.id)
+        )
+    query = query.options(selectinload(Declaration.user), selectinload(Declaration.unit),
+                          selectinload(Declaration.evidence), selectinload(Declaration.review))
     if wanted.type is not None:
         query = query.where(Declaration.type == wanted.type)
     if wanted.unit_id is not None:
@@ -370,18 +379,21 @@ def reviewer_of_anything(user: User) -> bool:
         Role.unit_reviewer, Role.department_reviewer, Role.district_reviewer, Role.city_admin))
 
 
+def _in_scope(user: User) -> sa.ColumnElement[bool]:
+    """On ``Organisation`` (a unit): one whose declarations ``user`` reviews at some level."""
+    if user.is_city_admin:
+        return sa.true()
+    return sa.or_(
+        Organisation.id.in_([o.id for o in user.scopes(Role.unit_reviewer)]),
+        Organisation.department_id.in_([o.id for o in user.scopes(Role.department_reviewer)]),
+        Organisation.district_id.in_([o.id for o in user.scopes(Role.district_reviewer)]),
+    )
+
+
 def units_in_scope(user: User) -> list[Organisation]:
     """The units whose declarations ``user`` reviews at some level, by name."""
-    if user.is_city_admin:
-        where: sa.ColumnElement[bool] = sa.true()
-    else:
-        where = sa.or_(
-            Organisation.id.in_([o.id for o in user.scopes(Role.unit_reviewer)]),
-            Organisation.department_id.in_([o.id for o in user.scopes(Role.department_reviewer)]),
-            Organisation.district_id.in_([o.id for o in user.scopes(Role.district_reviewer)]),
-        )
     return list(db.session.scalars(
-        sa.select(Organisation).where(Organisation.kind == OrgKind.unit, where)
+        sa.select(Organisation).where(Organisation.kind == OrgKind.unit, _in_scope(user))
         .order_by(Organisation.name)))
 
 

@@ -33,6 +33,7 @@ from lms.extensions import db
 from lms.files.export import XLSX_MEDIA_TYPE
 from lms.forms import ActionForm, choice_list
 from lms.pagination import paginate
+from lms.reviews.models import ReviewState
 from lms.reviews.services import ReviewRefused
 
 QUEUE_PAGE_SIZE = 50
@@ -307,6 +308,7 @@ def _queue_filter(user: User) -> tuple[QueueFilterForm, services.QueueFilter]:
             type=DeclarationType(form.type.data) if form.type.data else None,
             unit_id=int(form.unit.data) if form.unit.data else None,
             year=int(form.year.data) if form.year.data else None,
+            state=ReviewState(form.state.data) if form.state.data else None,
         )
     return form, wanted
 
@@ -320,6 +322,7 @@ def queue() -> str:
                      QUEUE_PAGE_SIZE)
     return render_template(
         "declarations/queue.html", form=form, page=page, batch=BatchForm(),
+        waiting=wanted.state is None,
         args={k: v for k, v in request.args.items() if k != "page"},
         unstaffed=services.unstaffed_units() if user.is_city_admin else [],
     )

@@ -11,7 +11,7 @@ from lms.declarations import services
 from lms.declarations.models import Status
 from lms.extensions import db
 from lms.orgs.models import OrgKind
-from lms.reviews.models import Action, Decision
+from lms.reviews.models import Action, Decision, ReviewState
 from lms.reviews.services import AlreadyDecided, ReviewRefused
 from tests.declarations.conftest import submitted
 from tests.factories import make_org, make_user
@@ -169,3 +169,22 @@ def test_decisions_are_append_only(people, declaration):
     for statement in ("UPDATE review_decisions SET reason = 'x'", "DELETE FROM review_decisions"):
         with pytest.raises(sa.exc.DatabaseError), db.session.begin_nested():
             db.session.execute(sa.text(statement))
+
+
+def test_the_queue_filters_by_state_within_the_reviewers_scope(client, login_as, people, orgs):
+    done = submitted(people.learner, title="已通过的培训")
+    for reviewer in (people.unit_reviewer, people.department_reviewer, people.district_reviewer):
+        services.decide(reviewer, done, APPROVE, reason=None)
+    elsewhere = submitted(make_user(Role.learner, unit=orgs.other_unit), title="别的单位的培训")
+    for reviewer in (people.other_unit_reviewer, people.department_reviewer):
+        services.decide(reviewer, elsewhere, APPROVE, reason=None)
+    login_as(people.unit_reviewer)
+    page = client.get("/declarations/review?state=approved").get_data(as_text=True)
+    assert "已通过的培训" in page and "别的单位的培训" not in page
+    assert 'name="ids"' not in page  # nothing to approve among the approved
+    waiting = client.get("/declarations/review").get_data(as_text=True)
+    assert "已通过的培训" not in waiting
+    in_review = services.queue(people.department_reviewer,
+                               services.QueueFilter(state=ReviewState.in_review))
+    assert [d.title for d in db.session.scalars(in_review)] == ["别的单位的培训"]
+    assert client.get("/declarations/review?state=nonsense").status_code == 200
