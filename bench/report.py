@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 #: The sections, in the order they appear in the file.
-SECTIONS = ("delivery", "transcode", "heartbeat", "exam", "sheet_bombs")
+SECTIONS = ("delivery", "transcode", "heartbeat", "exam", "sheet_bombs", "staff_table")
 
 INTRO = """# Benchmarks
 
@@ -102,7 +102,10 @@ def reproduce() -> str:
     except ValueError:
         shown = script
     args = " ".join(shlex.quote(a) for a in sys.argv[1:])
-    return f"cd {ROOT} && .venv/bin/python {shown}{' ' + args if args else ''}"
+    python = Path(sys.executable)  # the project's .venv as it usually is, or another one
+    if python.is_relative_to(ROOT):
+        python = python.relative_to(ROOT)
+    return f"cd {ROOT} && {python} {shown}{' ' + args if args else ''}"
 
 
 def write_section(name: str, body: str) -> None:
