@@ -28,6 +28,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if hops := app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    from lms.security import register_body_limits
+
+    register_body_limits(app)  # before any other before_request reads a body
     _init_extensions(app)
     _register_blueprints(app)
     _register_commands(app)

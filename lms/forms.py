@@ -121,6 +121,24 @@ class Form(FlaskForm):
 _MESSAGES = _Messages()
 
 
+class Invalid(ValueError):
+    """What a service refuses, by form field (``form`` for the whole), in the pages' words."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def show_errors(form: FlaskForm, errors: dict[str, str]) -> None:
+    """Put a service's refusals on the form's fields, the rest above the form."""
+    for name, message in errors.items():
+        target = getattr(form, name, None) if name != "form" else None
+        if isinstance(target, Field):
+            target.errors = [*target.errors, message]
+        else:
+            form.form_errors.append(message)
+
+
 class ActionForm(Form):
     """A form with no fields: a POST button protected by its CSRF token."""
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from flask import Flask, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
@@ -40,6 +43,26 @@ def register_security_headers(app: Flask) -> None:
             if name not in headers:
                 headers.add(name, value)
         return response
+
+
+#: Views whose bodies may pass MAX_CONTENT_LENGTH (a form carrying evidence files), by
+#: endpoint: their limit, from the app's config. Applied before anything reads a body (the CSRF
+#: check and ``refuse_nul`` read the form), so the view's own checks can name a file too big.
+BODY_LIMITS: dict[str, Callable[[Mapping[str, Any]], int]] = {}
+
+
+def body_limit(endpoint: str, limit: Callable[[Mapping[str, Any]], int]) -> None:
+    BODY_LIMITS[endpoint] = limit
+
+
+def register_body_limits(app: Flask) -> None:
+    """Call before anything else registers a ``before_request``: it must run first."""
+
+    @app.before_request
+    def raise_body_limit() -> None:
+        limit = BODY_LIMITS.get(request.endpoint or "")
+        if limit is not None:
+            request.max_content_length = limit(app.config)
 
 
 def register_input_checks(app: Flask) -> None:

@@ -22,6 +22,8 @@ from lms.files import intake
 from lms.files.refusals import Refused, megabytes
 
 logger = logging.getLogger(__name__)
+#: An uploaded file: the name it came with, and its bytes.
+Upload = tuple[str | None, bytes]
 EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 
 

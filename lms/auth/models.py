@@ -180,18 +180,40 @@ class User(UserMixin, Base):
     def managed_units(self) -> list[Organisation]:
         return self.scopes(Role.unit_reviewer)
 
-    def can_see_staff_year_of(self, unit: Organisation | None) -> bool:
-        """See each staff member's annual completion in ``unit`` (ID numbers masked): its
-        reviewer, a reviewer of its supervising department or of its district, a city admin
-        (who alone sees 市直 units without a department, besides their reviewer)."""
+    def oversees(self, unit: Organisation | None) -> bool:
+        """Whether ``unit`` is in the user's oversight: they review it (its own reviewer, a
+        reviewer of its supervising department or of its district) or are a city admin. The
+        one rule of who reviews a unit's declarations and sees its staff's year;
+        ``overseen_units`` says the same in SQL."""
         if unit is None or unit.kind is not OrgKind.unit:
             return False
-        return self.can_manage_unit(unit) or any(
-            (a.role is Role.department_reviewer and a.org_id == unit.department_id)
+        return self.is_city_admin or any(
+            (a.role is Role.unit_reviewer and a.org_id == unit.id)
+            or (a.role is Role.department_reviewer and a.org_id == unit.department_id)
             or (a.role is Role.district_reviewer and a.org_id == unit.district_id)
             for a in self.roles
             if a.org_id is not None
         )
+
+    def overseen_units(self) -> sa.ColumnElement[bool]:
+        """``oversees`` over ``Organisation`` rows, in SQL."""
+        units = Organisation.kind == OrgKind.unit
+        if self.is_city_admin:
+            return units
+
+        def ids(role: Role) -> list[int]:
+            return [org.id for org in self.scopes(role)]
+
+        return sa.and_(units, sa.or_(
+            Organisation.id.in_(ids(Role.unit_reviewer)),
+            Organisation.department_id.in_(ids(Role.department_reviewer)),
+            Organisation.district_id.in_(ids(Role.district_reviewer)),
+        ))
+
+    def can_see_staff_year_of(self, unit: Organisation | None) -> bool:
+        """See each staff member's annual completion in ``unit`` (ID numbers masked): whoever
+        oversees it."""
+        return self.oversees(unit)
 
     def can_export_staff_of(self, unit: Organisation | None) -> bool:
         """Export ``unit``'s staff with their whole ID numbers, for the unit's own HR matching:

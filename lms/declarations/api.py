@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from lms.auth.guards import require, require_login
 from lms.auth.models import Role
 from lms.courses.models import credit_hours
+from lms.declarations import services
 from lms.declarations.models import Declaration
 from lms.declarations.schemas import DeclarationView
 from lms.extensions import db
@@ -60,6 +61,8 @@ def get_declaration(declaration_id: int) -> Any:
 
 def _view(declaration: Declaration) -> dict[str, Any]:
     review = declaration.review
+    record = services.credited_record(declaration) if declaration.approved_seconds else None
+    revoked = record is not None and record.revoked
     step = review.current_step if review is not None else None
     status = declaration.status
     return {
@@ -78,6 +81,8 @@ def _view(declaration: Declaration) -> dict[str, Any]:
                            if declaration.approved_seconds else None),
         "status": status.value,
         "status_label": status.label,
+        "revoked": revoked,
+        "revoke_reason": record.revoke_reason if record is not None and revoked else None,
         "waiting_for": step.label if step is not None else None,
         "decisions": [_decision(d) for d in review.decisions] if review is not None else [],
     }

@@ -131,22 +131,15 @@ class Declaration(Base):
         )
 
     def can_see(self, user: User) -> bool:
-        """Its declarant, the city admin, and the reviewers whose scope covers its unit."""
-        return user.id == self.user_id or user.is_city_admin or self.in_scope_of(user)
+        """Its declarant; once submitted, the reviewers whose scope covers its unit and the
+        city admin (a draft is its declarant's alone)."""
+        return user.id == self.user_id or (self.review is not None and user.oversees(self.unit))
 
     def can_review(self, user: User) -> bool:
         """Take part in its review (whether a step is theirs now is ``reviews.capacity``): the
         reviewers whose scope covers it and the city, never its declarant."""
-        return user.id != self.user_id and (user.is_city_admin or self.in_scope_of(user))
-
-    def in_scope_of(self, user: User) -> bool:
-        unit = self.unit
-        return (
-            user.has_role(Role.unit_reviewer, unit)
-            or (unit.department is not None
-                and user.has_role(Role.department_reviewer, unit.department))
-            or (unit.district is not None and user.has_role(Role.district_reviewer, unit.district))
-        )
+        return (user.id != self.user_id and self.review is not None
+                and user.oversees(self.unit))
 
     def can_revoke(self, user: User) -> bool:
         """Approved hours are revoked by the district's HR bureau or the city, never by the

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from lms import clock
 from lms.attachments import services as attachments
+from lms.attachments.services import Upload
 from lms.audit import services as audit
 from lms.auth.models import Role, User
 from lms.db import rowcount
@@ -22,27 +23,15 @@ from lms.declarations import workflow
 from lms.declarations.models import Declaration, RectificationOrder
 from lms.extensions import db
 from lms.files.refusals import Refused
+from lms.forms import Invalid
 from lms.orgs.models import Organisation, OrgKind
-from lms.records.services import CITY_TIME
+from lms.records.services import today
 from lms.reviews import services as reviews
 from lms.reviews.models import Review, ReviewState
 
 logger = logging.getLogger(__name__)
 #: An uploaded file: the name it came with, and its bytes.
-Upload = tuple[str | None, bytes]
 REASON_MAX = 500
-
-
-class Invalid(ValueError):
-    """What is wrong, by form field, in Chinese."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
-
-
-def today() -> date:
-    return clock.now().astimezone(CITY_TIME).date()
 
 
 def standing_order(unit: Organisation) -> RectificationOrder | None:

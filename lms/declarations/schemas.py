@@ -48,6 +48,8 @@ class DeclarationView(Schema):
     status: str = Field(description="draft, in_review, approved, rejected, returned or "
                         "withdrawn")
     status_label: str
+    revoked: bool = Field(description="the approved hours were revoked: they no longer count")
+    revoke_reason: str | None = Field(description="why they were revoked; null unless revoked")
     waiting_for: str | None = Field(description="the step whose decision it waits for, while "
                                     "in review; else null")
     decisions: list[DecisionView] = Field(description="every decision of every round, oldest "

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from lms import clock
 from lms.attachments import services as attachments
-from lms.attachments.services import Integrity
+from lms.attachments.services import Integrity, Upload
 from lms.audit import services as audit
 from lms.auth.models import Role, User
 from lms.courses.models import Category, credit_hours
@@ -32,23 +32,15 @@ from lms.declarations.rules import cutoff, rule_for
 from lms.declarations.workflow import WORKFLOW, approved_this_year
 from lms.extensions import db
 from lms.files.refusals import Refused
-from lms.orgs.models import Organisation, OrgKind
+from lms.forms import Invalid
+from lms.orgs.models import Organisation
 from lms.records import services as records
 from lms.records.models import LearningRecord, Source
+from lms.records.services import today
 from lms.reviews import services as reviews
 from lms.reviews.models import Action, Decision, Review, ReviewState, ReviewStep
 
 logger = logging.getLogger(__name__)
-#: An uploaded file: the name it came with, and its bytes.
-Upload = tuple[str | None, bytes]
-
-
-class Invalid(ValueError):
-    """What is wrong, by form field, in Chinese."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -63,10 +55,6 @@ class Fields:
     category: Category
     claimed_seconds: int
     description: str = ""
-
-
-def today() -> date:
-    return clock.now().astimezone(records.CITY_TIME).date()
 
 
 def mine(user: User) -> list[Declaration]:
@@ -85,6 +73,16 @@ def status_counts(user: User) -> dict[Status, int]:
     return counts
 
 
+def _locked(declaration: Declaration) -> Declaration:
+    """The declaration as it stands now, its row locked until the transaction ends: a double
+    click, or an edit racing a submission, waits for the other and then sees what it did."""
+    if declaration.id is not None:
+        db.session.execute(sa.select(Declaration.id).where(Declaration.id == declaration.id)
+                           .with_for_update())
+        db.session.refresh(declaration)
+    return declaration
+
+
 # --- drafting --------------------------------------------------------------------------------
 
 
@@ -92,11 +90,11 @@ def save(user: User, declaration: Declaration | None, fields: Fields,
          uploads: Sequence[Upload] = ()) -> Declaration:
     """Create or change a draft (or a returned or withdrawn declaration) and add evidence;
     ``Invalid`` (nothing written) for a file that is refused or one too many."""
+    if not user.has_role(Role.learner) or user.unit is None:
+        raise PermissionError
     if declaration is None:
-        if not user.has_role(Role.learner) or user.unit is None:
-            raise PermissionError
         declaration = Declaration(user=user)
-    elif not declaration.can_edit(user):
+    elif not _locked(declaration).can_edit(user):
         raise PermissionError
     errors = _shape(fields)
     limit = current_app.config["DECLARATION_MAX_FILES"]
@@ -110,7 +108,7 @@ def save(user: User, declaration: Declaration | None, fields: Fields,
             errors.setdefault("evidence", exc.message)
     if errors:
         raise Invalid(errors)
-    declaration.unit = user.unit  # type: ignore[assignment]  # checked above for a new one
+    declaration.unit = user.unit
     declaration.type = fields.type
     declaration.title = fields.title.strip()
     declaration.organiser = fields.organiser.strip()
@@ -145,12 +143,16 @@ def _shape(fields: Fields) -> dict[str, str]:
 
 
 def remove_evidence(user: User, evidence: Evidence) -> None:
-    if not evidence.declaration.can_edit(user):
+    """Take a file off an editable declaration. One a decision was made over (the declaration
+    was submitted before) stays kept, so that decision can still be checked against it."""
+    declaration = _locked(evidence.declaration)
+    if not declaration.can_edit(user):
         raise PermissionError
     attachment = evidence.attachment
-    evidence.declaration.evidence.remove(evidence)
+    declaration.evidence.remove(evidence)
     db.session.flush()
-    attachments.discard(attachment)
+    if declaration.review is None:
+        attachments.discard(attachment)
 
 
 def delete_draft(user: User, declaration: Declaration) -> None:
@@ -215,7 +217,8 @@ def duplicates(declaration: Declaration) -> list[str]:
             Declaration.type == declaration.type, Declaration.title == declaration.title,
             Declaration.start_date == declaration.start_date,
             Declaration.end_date == declaration.end_date,
-            Review.state.not_in([ReviewState.rejected, ReviewState.withdrawn]),
+            sa.or_(Review.id.is_(None),  # a draft
+                   Review.state.not_in([ReviewState.rejected, ReviewState.withdrawn])),
         ).limit(1)
     ).first()
     if same is not None:
@@ -238,7 +241,7 @@ def duplicates(declaration: Declaration) -> list[str]:
 def submit(user: User, declaration: Declaration, *, acknowledged: bool = False) -> list[str]:
     """Submit to the chain; the warnings instead, unsubmitted, when there are some the learner
     has not acknowledged. ``Invalid`` for what the rules refuse."""
-    if not declaration.can_edit(user):
+    if not _locked(declaration).can_edit(user):
         raise PermissionError
     order = rectification.standing_order(declaration.unit)
     if order is not None:
@@ -281,16 +284,18 @@ def decide(user: User, declaration: Declaration, action: Action, *, reason: str 
 
 def approve_each(user: User, ids: Sequence[int]) -> reviews.Batch[Declaration]:
     """Approve each of ``ids`` as claimed (or as the previous level approved), on its own."""
+    # Declarants in one order, so that two batches lock them (at final approval) in the same
+    # order; declarations the reviewer may not see are left out unnamed.
     found = db.session.scalars(
-        sa.select(Declaration).where(Declaration.id.in_(ids)).order_by(Declaration.id)
+        sa.select(Declaration).where(Declaration.id.in_(ids))
+        .order_by(Declaration.user_id, Declaration.id)
     ).all()
     items = []
     batch: reviews.Batch[Declaration] = reviews.Batch()
     for declaration in found:
-        if declaration.review is None:
-            batch.skipped.append((declaration, _("尚未提交。")))
-        else:
+        if declaration.review is not None and declaration.can_review(user):
             items.append((declaration, declaration.review))
+    batch.unseen = len(set(ids)) - len(items)
     done = reviews.decide_each(WORKFLOW, items, user, Action.approve, when=clock.now())
     batch.decided.extend(done.decided)
     batch.skipped.extend(done.skipped)
@@ -355,7 +360,8 @@ def queue(user: User, wanted: QueueFilter) -> sa.Select[tuple[Declaration]]:
         query = (
             sa.select(Declaration).join(Review, Review.id == Declaration.review_id)
             .join(Organisation, Organisation.id == Declaration.unit_id)
-            .where(Review.state == wanted.state, _in_scope(user), Declaration.user_id != user.id)
+            .where(Review.state == wanted.state, user.overseen_units(),
+                   Declaration.user_id != user.id)
             .order_by(Review.submitted_at, Declaration.id)
         )
     query = query.options(selectinload(Declaration.user), selectinload(Declaration.unit),
@@ -379,21 +385,10 @@ def reviewer_of_anything(user: User) -> bool:
         Role.unit_reviewer, Role.department_reviewer, Role.district_reviewer, Role.city_admin))
 
 
-def _in_scope(user: User) -> sa.ColumnElement[bool]:
-    """On ``Organisation`` (a unit): one whose declarations ``user`` reviews at some level."""
-    if user.is_city_admin:
-        return sa.true()
-    return sa.or_(
-        Organisation.id.in_([o.id for o in user.scopes(Role.unit_reviewer)]),
-        Organisation.department_id.in_([o.id for o in user.scopes(Role.department_reviewer)]),
-        Organisation.district_id.in_([o.id for o in user.scopes(Role.district_reviewer)]),
-    )
-
-
 def units_in_scope(user: User) -> list[Organisation]:
     """The units whose declarations ``user`` reviews at some level, by name."""
     return list(db.session.scalars(
-        sa.select(Organisation).where(Organisation.kind == OrgKind.unit, _in_scope(user))
+        sa.select(Organisation).where(user.overseen_units())
         .order_by(Organisation.name)))
 
 
@@ -438,8 +433,9 @@ def check(declaration: Declaration, *, rehash: bool = False) -> Check:
     review = declaration.review
     if review is None:
         return result
-    current = reviews.digest(WORKFLOW.fields(declaration))
-    result.changed_decisions = [d for d in review.round_decisions if d.digest != current]
+    if not declaration.status.editable:  # returned or withdrawn: changed as it should be
+        current = reviews.digest(WORKFLOW.fields(declaration))
+        result.changed_decisions = [d for d in review.round_decisions if d.digest != current]
     for evidence in declaration.evidence:
         state = attachments.integrity(evidence.attachment, rehash=rehash)
         if state is not Integrity.unchanged:
@@ -456,6 +452,3 @@ def decided_declarations() -> sa.Select[tuple[Declaration]]:
         .order_by(Declaration.id)
     )
 
-
-def hours_text(seconds: int) -> str:
-    return credit_hours(seconds)

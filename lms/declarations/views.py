@@ -4,6 +4,7 @@ batches and export; revocation; evidence downloads."""
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from lms.attachments import services as attachments
+from lms.attachments.services import Upload
 from lms.auth.guards import actor, require
 from lms.auth.models import Role, User
 from lms.courses.models import SECONDS_PER_CREDIT_HOUR
@@ -31,10 +33,12 @@ from lms.declarations.forms import (
 from lms.declarations.models import Declaration, DeclarationType, Evidence
 from lms.extensions import db
 from lms.files.export import XLSX_MEDIA_TYPE
-from lms.forms import ActionForm, choice_list
+from lms.forms import ActionForm, Invalid, choice_list, show_errors
 from lms.pagination import paginate
+from lms.records.services import today
 from lms.reviews.models import ReviewState
 from lms.reviews.services import ReviewRefused
+from lms.security import body_limit
 
 QUEUE_PAGE_SIZE = 50
 
@@ -73,13 +77,24 @@ def new() -> str | Response:
 @bp.route("/<int:declaration_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(declaration_id: int) -> str | Response:
-    user = actor()
+    user = _learner()
     declaration = db.get_or_404(Declaration, declaration_id)
     require(declaration.can_edit(user), _("该申报已提交或已审核，不能修改。"))
     return _form(user, declaration)
 
 
-def _uploads(form: DeclarationForm) -> list[services.Upload]:
+def _evidence_body(config: Mapping[str, Any]) -> int:
+    """A form may carry every evidence file the settings allow, and one more, so that a file
+    over its own cap is refused by name on its field, not by a bare 413."""
+    return ((config["DECLARATION_MAX_FILES"] + 1) * config["DECLARATION_FILE_MAX_BYTES"]
+            + 1024 * 1024)
+
+
+body_limit("declarations.new", _evidence_body)
+body_limit("declarations.edit", _evidence_body)
+
+
+def _uploads(form: DeclarationForm) -> list[Upload]:
     """The files sent, each read no further than one byte past the cap. With none sent, the
     field keeps what ``obj=declaration`` gave it, the evidence already uploaded: not files."""
     cap = current_app.config["DECLARATION_FILE_MAX_BYTES"]
@@ -96,9 +111,9 @@ def _form(user: User, declaration: Declaration | None) -> str | Response:
     if form.validate_on_submit():
         try:
             declaration = services.save(user, declaration, form.fields(), _uploads(form))
-        except services.Invalid as exc:
+        except Invalid as exc:
             db.session.rollback()
-            _show(form, exc.errors)
+            show_errors(form, exc.errors)
             return _render_form(form, declaration)
         db.session.commit()
         if not form.submit_declaration.data:
@@ -106,14 +121,14 @@ def _form(user: User, declaration: Declaration | None) -> str | Response:
             return redirect(url_for("declarations.detail", declaration_id=declaration.id))
         return _submit(user, declaration, acknowledged=form.acknowledged.data)
     if declaration is not None and request.method == "GET":
-        _show(form, services.problems(declaration))
+        show_errors(form, services.problems(declaration))
     return _render_form(form, declaration)
 
 
 def _submit(user: User, declaration: Declaration, *, acknowledged: bool) -> Response:
     try:
         warnings = services.submit(user, declaration, acknowledged=acknowledged)
-    except services.Invalid as exc:
+    except Invalid as exc:
         db.session.rollback()
         flash(_("已保存为草稿，但未能提交：%(why)s", why="；".join(exc.errors.values())),
               "error")
@@ -128,7 +143,7 @@ def _submit(user: User, declaration: Declaration, *, acknowledged: bool) -> Resp
 
 
 def _render_form(form: DeclarationForm, declaration: Declaration | None) -> str:
-    year = form.end_date.data.year if form.end_date.data else services.today().year
+    year = form.end_date.data.year if form.end_date.data else today().year
     return render_template(
         "declarations/form.html", form=form, declaration=declaration,
         warnings=services.duplicates(declaration) if declaration is not None else [],
@@ -137,15 +152,6 @@ def _render_form(form: DeclarationForm, declaration: Declaration | None) -> str:
         max_megabytes=current_app.config["DECLARATION_FILE_MAX_BYTES"] // (1024 * 1024),
         cutoff=rules.cutoff(year),
     )
-
-
-def _show(form: Any, errors: dict[str, str]) -> None:
-    for name, message in errors.items():
-        target = getattr(form, name, None)
-        if target is not None and hasattr(target, "errors") and name != "form":
-            target.errors = [*target.errors, message]
-        else:
-            form.form_errors.append(message)
 
 
 @bp.route("/<int:declaration_id>/submit", methods=["POST"])
@@ -170,7 +176,7 @@ def withdraw(declaration_id: int) -> Response:
         try:
             require(declaration.can_withdraw(user), _("审核已开始，不能撤回。"))
             services.withdraw(user, declaration)
-        except services.Invalid as exc:
+        except Invalid as exc:
             db.session.rollback()
             flash(exc.errors["form"], "error")
         else:
@@ -258,7 +264,7 @@ def decide(declaration_id: int) -> Any:
             )
         except ReviewRefused as exc:
             db.session.rollback()
-            _show(form, {exc.field or "form": exc.message})
+            show_errors(form, {exc.field or "form": exc.message})
         else:
             db.session.commit()
             flash(_("已%(action)s：%(title)s", action=form.chosen.label,
@@ -276,9 +282,9 @@ def revoke(declaration_id: int) -> Any:
     if form.validate_on_submit():
         try:
             services.revoke(user, declaration, form.reason.data or "")
-        except services.Invalid as exc:
+        except Invalid as exc:
             db.session.rollback()
-            _show(form, exc.errors)
+            show_errors(form, exc.errors)
         else:
             db.session.commit()
             flash(_("已撤销该申报记入的学时。"), "success")
@@ -297,7 +303,7 @@ def _reviewer() -> User:
 
 def _queue_filter(user: User) -> tuple[QueueFilterForm, services.QueueFilter]:
     form = QueueFilterForm(request.args)
-    this_year = services.today().year
+    this_year = today().year
     form.year.choices = choice_list(
         [("", _("全部年度"))] + [(str(y), str(y)) for y in range(this_year, this_year - 4, -1)])
     units = services.units_in_scope(user)
@@ -338,11 +344,14 @@ def approve_batch() -> Response:
         return redirect(url_for("declarations.queue"))
     batch = services.approve_each(user, form.ids.data or [])
     db.session.commit()
+    skipped = len(batch.skipped) + batch.unseen
     flash(ngettext("已通过 %(num)d 项", "已通过 %(num)d 项", len(batch.decided))
-          + (_("，跳过 %(n)d 项。", n=len(batch.skipped)) if batch.skipped else "。"),
+          + (_("，跳过 %(n)d 项。", n=skipped) if skipped else "。"),
           "success" if batch.decided else "warning")
     for declaration, why in batch.skipped:
         flash(_("跳过「%(title)s」：%(why)s", title=declaration.title, why=why), "warning")
+    if batch.unseen:
+        flash(_("跳过 %(n)d 项：不存在或不在您的审核范围内。", n=batch.unseen), "warning")
     return redirect(url_for("declarations.queue"))
 
 

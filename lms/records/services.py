@@ -8,7 +8,7 @@ provincial outbox, the statistics — listens, and never writes records itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from blinker import Namespace
 from flask_babel import lazy_gettext as _l
 
+from lms import clock
 from lms.auth.models import User
 from lms.courses import hooks
 from lms.courses.models import SECONDS_PER_CREDIT_HOUR, Category, Course, credit_hours
@@ -40,6 +41,11 @@ class AlreadyRevoked(ValueError):
 
 def year_of(moment: datetime) -> int:
     return moment.astimezone(CITY_TIME).year
+
+
+def today() -> date:
+    """The city's date now."""
+    return clock.now().astimezone(CITY_TIME).date()
 
 
 def credit(user_id: int, *, title: str, category: Category, seconds: int, year: int,

@@ -29,7 +29,7 @@ from lms.auth.models import AccountState, Role, RoleAssignment, User
 from lms.courses.models import SECONDS_PER_CREDIT_HOUR, Category, credit_hours
 from lms.extensions import db
 from lms.files import export
-from lms.orgs.models import Organisation, OrgKind
+from lms.orgs.models import Organisation
 from lms.pagination import Page
 from lms.records.models import LearningRecord
 from lms.records.services import Requirement
@@ -320,18 +320,7 @@ def _hours(seconds: int) -> float:
 
 def unit_scope(actor: User) -> sa.ColumnElement[bool]:
     """The units ``actor`` sees, in SQL: ``User.can_see_staff_year_of`` over ``Organisation``."""
-    units = Organisation.kind == OrgKind.unit
-    if actor.is_city_admin:
-        return units
-
-    def ids(role: Role) -> list[int]:
-        return [org.id for org in actor.scopes(role)]
-
-    return sa.and_(units, sa.or_(
-        Organisation.id.in_(ids(Role.unit_reviewer)),
-        Organisation.department_id.in_(ids(Role.department_reviewer)),
-        Organisation.district_id.in_(ids(Role.district_reviewer)),
-    ))
+    return actor.overseen_units()
 
 
 def _unit_select(actor: User, year: int, query: UnitQuery | None = None

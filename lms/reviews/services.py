@@ -105,11 +105,6 @@ def digest(fields: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def unchanged_since(decision: Decision, workflow: Workflow[S], subject: S) -> bool:
-    """Whether the subject's fields (and recorded file hashes) are still those decided."""
-    return digest(workflow.fields(subject)) == decision.digest
-
-
 # --- submitting ------------------------------------------------------------------------------
 
 
@@ -163,11 +158,18 @@ def withdraw(review: Review, when: datetime) -> None:
 # --- who decides -----------------------------------------------------------------------------
 
 
-def _holders(role: Role, org_id: int | None, owner_id: int) -> sa.Exists:
-    """Someone other than the owner, with an active account, holds ``role`` in ``org_id``."""
+def _holders(role: Any, org_id: Any, owner_id: Any) -> sa.Exists:
+    """Someone other than the owner, with an active account, holds ``role`` in ``org_id``
+    (values, or the columns of a step in a query; an unscoped role has no organisation)."""
+    if org_id is None:
+        same_org: sa.ColumnElement[bool] = RoleAssignment.org_id.is_(None)
+    elif isinstance(org_id, int):
+        same_org = RoleAssignment.org_id == org_id
+    else:
+        same_org = sa.or_(RoleAssignment.org_id == org_id,
+                          sa.and_(org_id.is_(None), RoleAssignment.org_id.is_(None)))
     return sa.exists().where(
-        RoleAssignment.role == role,
-        RoleAssignment.org_id == org_id if org_id is not None else RoleAssignment.org_id.is_(None),
+        RoleAssignment.role == role, same_org,
         RoleAssignment.user_id == User.id,
         User.state == AccountState.active,
         User.id != owner_id,
@@ -223,7 +225,7 @@ def _holds_step(step: Any, scopes: Sequence[tuple[Role, int | None]]) -> sa.Colu
 def current_step_vacant() -> sa.ColumnElement[bool]:
     """In a query joining ``Review`` with its current ``ReviewStep`` (``current_step``): that
     step is vacant."""
-    return ~_holders(ReviewStep.role, ReviewStep.org_id, Review.owner_id)  # type: ignore[arg-type]
+    return ~_holders(ReviewStep.role, ReviewStep.org_id, Review.owner_id)
 
 
 def waiting_for(user: User, workflow: Workflow[Any]) -> sa.Select[tuple[Review, ReviewStep]]:
@@ -284,14 +286,7 @@ def decide(
     last = step.position == len(review.round_steps) - 1
     decision = _signed(review, step, user, acting, action, reason, amount, when,
                        digest(workflow.fields(subject)))
-    try:
-        with db.session.begin_nested():
-            db.session.add(decision)
-            db.session.flush()
-            _move(review, step, action, last, when)
-            workflow.decided(subject, review, decision)
-    except sa.exc.IntegrityError:
-        raise AlreadyDecided(_("该事项已由他人处理，请刷新后查看。")) from None
+    _keep(workflow, subject, review, step, decision, last, when)
     audit.record(
         user, f"review.{action.value}", subject,
         acting_as=[(acting.role, acting.org) if acting.org else acting.role], reason=reason,
@@ -318,17 +313,30 @@ def close(workflow: Workflow[S], subject: S, review: Review, user: User, reason:
     acting = Capacity(capacity.role, capacity.org, in_place=True)
     decision = _signed(review, step, user, acting, Action.reject, reason, None, when,
                        digest(workflow.fields(subject)))
+    _keep(workflow, subject, review, step, decision, False, when)
+    logger.info("review %s round %s step %s: closed by %s", review.id, review.round,
+                step.position, user.id)
+    return decision
+
+
+def _keep(workflow: Workflow[S], subject: S, review: Review, step: ReviewStep,
+          decision: Decision, last: bool, when: datetime) -> None:
+    """The decision, the review's move and what follows from it, in one savepoint: kept
+    together or not at all. When not, the review and the subject are read again as the
+    database has them (nothing of the attempt stays in memory)."""
     try:
         with db.session.begin_nested():
             db.session.add(decision)
             db.session.flush()
-            _move(review, step, Action.reject, False, when)
+            _move(review, step, decision.action, last, when)
             workflow.decided(subject, review, decision)
-    except sa.exc.IntegrityError:
+    except (sa.exc.IntegrityError, ReviewRefused) as exc:
+        db.session.expire(review)
+        db.session.expire(subject)
+        if isinstance(exc, ReviewRefused):
+            raise
+        # The one decision per step, or the step's move, found another decision first.
         raise AlreadyDecided(_("该事项已由他人处理，请刷新后查看。")) from None
-    logger.info("review %s round %s step %s: closed by %s", review.id, review.round,
-                step.position, user.id)
-    return decision
 
 
 def _approved_amount(workflow: Workflow[S], subject: S, review: Review, action: Action,
@@ -377,7 +385,8 @@ def _move(review: Review, step: ReviewStep, action: Action, last: bool, when: da
 
 def _signed(review: Review, step: ReviewStep, user: User, acting: Capacity, action: Action,
             reason: str | None, amount: int | None, when: datetime, digested: str) -> Decision:
-    org = acting.org if acting.org is not None else user.unit
+    # The organisation the reviewer acts for; an unscoped role (the city) names none.
+    org = acting.org
     return Decision(
         review_id=review.id, round=step.round, position=step.position,
         step_role=step.role, step_org_id=step.org_id,
@@ -398,6 +407,8 @@ class Batch(Generic[S]):
     decided: list[S] = field(default_factory=list)
     #: Each subject left alone, with why.
     skipped: list[tuple[S, str]] = field(default_factory=list)
+    #: Asked for but not the reviewer's to see: left alone, never named.
+    unseen: int = 0
 
 
 def decide_each(workflow: Workflow[S], items: Iterable[tuple[S, Review]], user: User,

@@ -55,3 +55,18 @@ def submitted(user: Any, **kwargs: Any) -> Declaration:
 @pytest.fixture
 def declaration(people: Any) -> Declaration:
     return submitted(people.learner)
+
+
+def post_large(client: Any, url: str, data: dict[str, Any]) -> Any:
+    """POST a multipart form too large for Werkzeug to build in memory (it spools it to a
+    temporary file that its test client leaves open): the same request, its body closed after."""
+    from werkzeug.test import EnvironBuilder
+
+    builder = EnvironBuilder(path=url, method="POST", content_type="multipart/form-data",
+                             data={"csrf_token": client.csrf_token(), **data})
+    environ = builder.get_environ()
+    try:
+        return client.open(environ)
+    finally:
+        environ["wsgi.input"].close()
+        builder.close()

@@ -157,8 +157,8 @@ def test_batch_approve_decides_each_on_its_own(people, orgs):
     foreign = submitted(make_user(Role.learner, unit=orgs.other_unit), title="别的单位")
     batch = services.approve_each(people.unit_reviewer, [*ids, foreign.id, 2**31 - 1])
     assert sorted(d.id for d in batch.decided) == ids
-    assert [(d.title, why) for d, why in batch.skipped] == [
-        ("别的单位", "该事项当前不在您的审核范围内。")]
+    # Another unit's declaration, and an id of nothing, are left alone and never named.
+    assert batch.skipped == [] and batch.unseen == 2
     digests = db.session.scalars(sa.select(Decision.digest)).all()
     assert len(digests) == 3 and len(set(digests)) == 3
 
@@ -188,3 +188,58 @@ def test_the_queue_filters_by_state_within_the_reviewers_scope(client, login_as,
                                services.QueueFilter(state=ReviewState.in_review))
     assert [d.title for d in db.session.scalars(in_review)] == ["别的单位的培训"]
     assert client.get("/declarations/review?state=nonsense").status_code == 200
+
+
+def test_a_batch_names_nothing_outside_the_reviewers_scope(client, login_as, people, orgs):
+    foreign = submitted(make_user(Role.learner, unit=orgs.other_unit), title="别的单位的秘密")
+    login_as(people.unit_reviewer)
+    page = client.submit("/declarations/review/approve", {"ids": [foreign.id]},
+                         follow_redirects=True).get_data(as_text=True)
+    assert "别的单位的秘密" not in page and "不在您的审核范围内" in page
+    assert foreign.status is Status.in_review
+
+
+def test_the_city_step_of_a_city_level_unit_is_not_vacant_while_a_city_admin_exists(people):
+    unit = make_org(OrgKind.unit, "威海市档案馆")
+    declaration = submitted(make_user(Role.learner, unit=unit))
+    unit_reviewer = make_user(Role.unit_reviewer, unit)
+    services.decide(unit_reviewer, declaration, APPROVE, reason=None)
+    assert declaration.review.current_step.role is Role.city_admin
+    assert services.unstaffed_units() == []  # people.city_admin holds the step
+
+
+def test_a_refused_final_approval_leaves_nothing_of_it_in_memory(people):
+    from dataclasses import replace
+
+    from lms.declarations.models import DeclarationType
+    from lms.declarations.rules import rule_for, save_rules
+
+    declaration = submitted(people.learner, hours=12)
+    rule = rule_for(declaration.year, DeclarationType.training)
+    save_rules(declaration.year, [replace(rule, max_seconds_per_year=8 * 2700)],
+               people.city_admin)
+    for reviewer in (people.unit_reviewer, people.department_reviewer):
+        services.decide(reviewer, declaration, APPROVE, reason=None)
+    with pytest.raises(ReviewRefused, match="上限"):
+        services.decide(people.district_reviewer, declaration, APPROVE, reason=None)
+    assert declaration.status is Status.in_review and declaration.review.position == 2
+    assert declaration.approved_seconds is None
+
+
+def test_a_draft_is_its_declarants_alone(client, login_as, people):
+    from tests.declarations.conftest import draft
+
+    mine = draft(people.learner)
+    for reviewer in (people.unit_reviewer, people.city_admin):
+        assert not mine.can_see(reviewer)
+    login_as(people.unit_reviewer)
+    assert client.get(f"/declarations/{mine.id}").status_code == 403
+    assert client.get(f"/declarations/evidence/{mine.evidence[0].id}").status_code == 403
+
+
+def test_a_duplicate_of_the_learners_own_draft_is_warned_about(people):
+    from tests.declarations.conftest import draft
+
+    draft(people.learner)
+    again = draft(people.learner)
+    assert any("您已申报过相同的项目（草稿）" in w for w in services.submit(people.learner, again))

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from lms.attachments.models import Attachment
 from lms.declarations.models import Declaration
 from lms.extensions import db
-from tests.declarations.conftest import a_pdf, form
+from tests.declarations.conftest import a_pdf, form, post_large
 from tests.files import bombs
 
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 200
@@ -86,3 +86,24 @@ def test_a_kept_file_has_its_hash_and_size_and_comes_back_as_an_attachment(
 def test_evidence_is_refused_to_people_out_of_scope(client, login_as, people, declaration):
     login_as(people.other_unit_reviewer)
     assert client.get(f"/declarations/evidence/{declaration.evidence[0].id}").status_code == 403
+
+
+def test_several_large_files_together_are_taken(client, login_as, people):
+    login_as(people.learner)
+    padding = "x" * (6 * 1024 * 1024)
+    big = bombs.pdf(f"<< /Length {len(padding)} >>\nstream\n{padding}\nendstream")
+    response = post_large(client, "/declarations/new", form(evidence=[
+        (io.BytesIO(big), "一.pdf"), (io.BytesIO(big), "二.pdf")]))
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Attachment)) == 2
+
+
+def test_a_large_file_refused_among_others_is_named(client, login_as, people):
+    login_as(people.learner)
+    padding = "x" * (6 * 1024 * 1024)
+    good = bombs.pdf(f"<< /Length {len(padding)} >>\nstream\n{padding}\nendstream")
+    response = post_large(client, "/declarations/new", form(evidence=[
+        (io.BytesIO(good), "一.pdf"), (io.BytesIO(good[:-200]), "截断.pdf")]))
+    assert response.status_code == 200
+    assert "「截断.pdf」" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Attachment)) == 0

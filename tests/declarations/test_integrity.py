@@ -73,3 +73,24 @@ def test_a_recorded_hash_changed_in_the_database_shows_as_changed(people, declar
     db.session.execute(sa.text("UPDATE attachments SET sha256 = :fake"), {"fake": "0" * 64})
     db.session.expire_all()
     assert not services.check(declaration).intact
+
+
+def test_a_returned_declaration_being_corrected_is_not_flagged_as_changed(people, declaration):
+    services.decide(people.unit_reviewer, declaration, Action.send_back, reason="补充证明")
+    corrected = services.Fields(
+        type=declaration.type, title="更正后的名称", organiser=declaration.organiser,
+        start_date=declaration.start_date, end_date=declaration.end_date,
+        category=declaration.category, claimed_seconds=declaration.claimed_seconds)
+    services.save(people.learner, declaration, corrected)
+    assert services.check(declaration).intact
+
+
+def test_evidence_a_decision_was_made_over_stays_kept_when_taken_off(app, people, declaration):
+    services.decide(people.unit_reviewer, declaration, Action.send_back, reason="换一份证明")
+    evidence = declaration.evidence[0]
+    attachment = evidence.attachment
+    services.remove_evidence(people.learner, evidence)
+    db.session.commit()
+    assert declaration.evidence == []
+    assert (Path(app.config["MEDIA_ROOT"]) / attachment.path).exists()
+    assert db.session.get(type(attachment), attachment.id) is not None
