@@ -198,6 +198,10 @@ class RectificationOrder(Base):
     __table_args__ = (
         sa.CheckConstraint("(lifted_at IS NULL) = (lifted_by_id IS NULL)", name="lift_signed"),
         sa.Index("ix_rectification_orders_org_lifted", "org_id", "lifted_at"),
+        # One standing order per organisation, even when two are issued at once.
+        sa.Index("uq_rectification_orders_standing", "org_id", unique=True,
+                 sqlite_where=sa.text("lifted_at IS NULL"),
+                 postgresql_where=sa.text("lifted_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -82,8 +82,11 @@ def issue(user: User, org: Organisation, reason: str, deadline: date) -> Rectifi
     now = clock.now()
     order = RectificationOrder(org=org, reason=reason, deadline=deadline, issued_at=now,
                                issued_by_id=user.id)
-    db.session.add(order)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # one standing order per organisation: a unique index
+            db.session.add(order)
+    except sa.exc.IntegrityError:
+        raise Invalid({"org": _("%(org)s 已有未解除的整改通知。", org=org.name)}) from None
     rejected = _reject_in_review(user, order)
     audit.record(user, "rectification.order", order, acting_as=_issuer_capacities(org),
                  reason=reason, details={"org": org.name, "kind": org.kind.value,

@@ -337,3 +337,12 @@ def test_an_order_past_its_deadline_shows_as_overdue(app, client, login_as, peop
         assert order.overdue_on(rectification.today()) and order.standing
     finally:
         del app.extensions["clock"]
+
+
+def test_the_database_keeps_one_standing_order_per_organisation(people, orgs):
+    first = issue(people.district_reviewer, orgs.unit)
+    with pytest.raises(sa.exc.IntegrityError), db.session.begin_nested():
+        db.session.add(RectificationOrder(org=orgs.unit, reason="重复", deadline=first.deadline,
+                                          issued_at=utcnow(), issued_by_id=people.city_admin.id))
+    rectification.lift(people.district_reviewer, first)
+    assert issue(people.city_admin, orgs.unit, "再次抽查").standing
