@@ -102,10 +102,7 @@ def reproduce() -> str:
     except ValueError:
         shown = script
     args = " ".join(shlex.quote(a) for a in sys.argv[1:])
-    python = Path(sys.executable)  # the project's .venv as it usually is, or another one
-    if python.is_relative_to(ROOT):
-        python = python.relative_to(ROOT)
-    return f"cd {ROOT} && {python} {shown}{' ' + args if args else ''}"
+    return f"cd {ROOT} && .venv/bin/python {shown}{' ' + args if args else ''}"
 
 
 def write_section(name: str, body: str) -> None:
