@@ -42,7 +42,6 @@ def rules_page(year: int | None) -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         try:
             rules.save_rules(year, form.rules(year), user)
-            db.session.commit()
         except sa.exc.IntegrityError:  # another admin set the year at the same moment
             db.session.rollback()
             form.form_errors.append(_("规则刚被他人修改，请刷新页面后重新保存。"))
@@ -50,6 +49,7 @@ def rules_page(year: int | None) -> str | Response | tuple[str, int]:
             db.session.rollback()
             form.form_errors.append(str(exc))
         else:
+            db.session.commit()
             flash(_("已保存 %(y)d 年度的申报规则。", y=year), "success")
             return redirect(url_for("declarations.rules_page", year=year))
     elif not form.is_submitted():
